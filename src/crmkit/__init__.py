@@ -1,0 +1,1 @@
+"""crmkit: an embeddable CRM domain library."""

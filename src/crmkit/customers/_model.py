@@ -1,0 +1,474 @@
+"""Customer, Contact and Interaction: the customers context's aggregates and values."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from datetime import date, datetime
+
+import attrs
+from babel.core import Locale, UnknownLocaleError
+
+from crmkit.customers._contact_points import normalize_email
+from crmkit.customers.events import (
+    ContactAdded,
+    ContactUpdated,
+    CustomerLifecycleChanged,
+    CustomerOwnerAssigned,
+    CustomerRegistered,
+    CustomerRenamed,
+    CustomerTagged,
+    InteractionLogged,
+)
+from crmkit.errors import ValidationError
+from crmkit.kernel import _validators as v
+from crmkit.kernel.aggregate import Aggregate
+from crmkit.kernel.ids import check_id
+from crmkit.kernel.time import ensure_aware, validate_aware
+
+__all__ = [
+    "Channel",
+    "Contact",
+    "Customer",
+    "CustomerKind",
+    "Interaction",
+    "InteractionKind",
+    "Lifecycle",
+]
+
+
+class CustomerKind(str, enum.Enum):
+    """Whether a customer is a company (B2B) or a person (B2C).
+
+    Example:
+        >>> CustomerKind("company")
+        <CustomerKind.COMPANY: 'company'>
+
+    .. versionadded:: 0.1.0
+    """
+
+    COMPANY = "company"
+    PERSON = "person"
+
+
+class Lifecycle(str, enum.Enum):
+    """Where a customer stands: prospect, active (has bought), at risk, churned.
+
+    Example:
+        >>> Lifecycle.ACTIVE.value
+        'active'
+
+    .. versionadded:: 0.1.0
+    """
+
+    PROSPECT = "prospect"
+    ACTIVE = "active"
+    AT_RISK = "at_risk"
+    CHURNED = "churned"
+
+
+class Channel(str, enum.Enum):
+    """A way to reach a contact, as used for preferences and interactions.
+
+    Example:
+        >>> Channel("line")
+        <Channel.LINE: 'line'>
+
+    .. versionadded:: 0.1.0
+    """
+
+    EMAIL = "email"
+    PHONE = "phone"
+    SMS = "sms"
+    LINE = "line"
+    WECHAT = "wechat"
+    WHATSAPP = "whatsapp"
+    IN_PERSON = "in_person"
+    POST = "post"
+    WEB = "web"
+
+
+class InteractionKind(str, enum.Enum):
+    """What kind of interaction was logged.
+
+    Example:
+        >>> InteractionKind("meeting").value
+        'meeting'
+
+    .. versionadded:: 0.1.0
+    """
+
+    CALL = "call"
+    EMAIL = "email"
+    MEETING = "meeting"
+    VISIT = "visit"
+    MESSAGE = "message"
+    NOTE = "note"
+
+
+def _id_field(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    check_id(value, attribute.name)
+
+
+def _optional_id(_instance: object, attribute: attrs.Attribute[str | None], value: object) -> None:
+    if value is not None:
+        check_id(value, attribute.name)
+
+
+def _tags(value: object) -> tuple[str, ...]:
+    return v.text_tuple("tags", lambda t: t.casefold() if t.isascii() else t)(value)
+
+
+def _locale(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(f"must be text, not {type(value).__name__}", path="locale")
+    try:
+        return str(Locale.parse(value.strip().replace("-", "_")))
+    except (UnknownLocaleError, ValueError):
+        raise ValidationError(
+            f"{value!r} is not a known locale (e.g. 'en', 'zh_Hant_TW', 'zh_Hans_CN')",
+            path="locale",
+        ) from None
+
+
+@attrs.define(kw_only=True)
+class Customer(Aggregate):
+    """A company or a person the business sells to.
+
+    Build new customers with :meth:`register`, which records ``CustomerRegistered``.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> now = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
+        >>> acme = Customer.register(id="cus_1", name=" Acme Ltd ", kind="company", now=now,
+        ...                          tags=["VIP", "vip", "Taipei"], source="2023 trade show")
+        >>> acme.name, acme.tags, acme.lifecycle.value
+        ('Acme Ltd', ('vip', 'taipei'), 'prospect')
+        >>> [e.event_type for e in acme.pending_events]
+        ['customers.CustomerRegistered']
+
+    .. versionadded:: 0.1.0
+    """
+
+    name: str = attrs.field(converter=v.strip, validator=v.text(200))
+    kind: CustomerKind = attrs.field(converter=v.to_enum(CustomerKind, "kind"))
+    created_at: datetime = attrs.field(validator=validate_aware)
+    tags: tuple[str, ...] = attrs.field(default=(), converter=_tags)
+    source: str | None = attrs.field(
+        default=None, converter=v.strip_optional, validator=v.optional_text(200)
+    )
+    owner: str | None = attrs.field(default=None, validator=_optional_id)
+    lifecycle: Lifecycle = attrs.field(
+        default=Lifecycle.PROSPECT, converter=v.to_enum(Lifecycle, "lifecycle")
+    )
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        id: str,
+        name: str,
+        kind: CustomerKind | str,
+        now: datetime,
+        tags: Iterable[str] = (),
+        source: str | None = None,
+        owner: str | None = None,
+        actor: str | None = None,
+    ) -> Customer:
+        """Create a new customer and record ``CustomerRegistered``."""
+        customer = cls(
+            id=id, name=name, kind=kind, created_at=now, tags=tags, source=source, owner=owner
+        )
+        customer.record(
+            CustomerRegistered(
+                aggregate_id=customer.id,
+                occurred_at=now,
+                actor=actor,
+                name=customer.name,
+                kind=customer.kind.value,
+                source=customer.source,
+                owner=customer.owner,
+            )
+        )
+        return customer
+
+    def rename(self, name: str, *, now: datetime, actor: str | None = None) -> None:
+        """Change the name; a no-op when unchanged.
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> now = datetime(2026, 1, 5, tzinfo=timezone.utc)
+            >>> c = Customer(id="cus_1", name="Acme", kind="company", created_at=now)
+            >>> c.rename("Acme Corp", now=now); c.name
+            'Acme Corp'
+        """
+        ensure_aware(now, "now")
+        old = self.name
+        self.name = name  # the field's converter and validator check it
+        if self.name != old:
+            self.record(
+                CustomerRenamed(
+                    aggregate_id=self.id, occurred_at=now, actor=actor, old_name=old,
+                    new_name=self.name,
+                )
+            )
+
+    def tag(
+        self,
+        add: Iterable[str] = (),
+        remove: Iterable[str] = (),
+        *,
+        now: datetime,
+        actor: str | None = None,
+    ) -> None:
+        """Add and remove tags (case-insensitive for ASCII tags).
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> now = datetime(2026, 1, 5, tzinfo=timezone.utc)
+            >>> c = Customer(id="cus_1", name="Acme", kind="company", created_at=now, tags=["a"])
+            >>> c.tag(add=["B"], remove=["a"], now=now); c.tags
+            ('b',)
+        """
+        ensure_aware(now, "now")
+        adding, removing = _tags(add), _tags(remove)
+        before = set(self.tags)
+        self.tags = tuple(t for t in (*self.tags, *adding) if t not in removing)
+        added = tuple(t for t in self.tags if t not in before)
+        removed = tuple(t for t in before if t not in self.tags)
+        if added or removed:
+            self.record(
+                CustomerTagged(
+                    aggregate_id=self.id, occurred_at=now, actor=actor, added=added,
+                    removed=tuple(sorted(removed)),
+                )
+            )
+
+    def assign_owner(self, owner: str | None, *, now: datetime, actor: str | None = None) -> None:
+        """Give the customer to ``owner`` (a user id), or to nobody with ``None``."""
+        ensure_aware(now, "now")
+        old = self.owner
+        self.owner = owner
+        if owner != old:
+            self.record(
+                CustomerOwnerAssigned(
+                    aggregate_id=self.id, occurred_at=now, actor=actor, old_owner=old,
+                    new_owner=owner,
+                )
+            )
+
+    def change_lifecycle(
+        self, stage: Lifecycle | str, *, now: datetime, actor: str | None = None
+    ) -> None:
+        """Move the customer to another lifecycle stage."""
+        ensure_aware(now, "now")
+        old = self.lifecycle
+        self.lifecycle = stage  # type: ignore[assignment]  # the converter makes it a Lifecycle
+        if self.lifecycle is not old:
+            self.record(
+                CustomerLifecycleChanged(
+                    aggregate_id=self.id, occurred_at=now, actor=actor, old=old.value,
+                    new=self.lifecycle.value,
+                )
+            )
+
+
+def _emails(value: object) -> tuple[str, ...]:
+    return v.text_tuple("emails", normalize_email, max_items=10)(value)
+
+
+def _phones(value: object) -> tuple[str, ...]:
+    # Phones arrive already normalised to E.164 (see Contact.create), stored as given.
+    def e164(text: str) -> str:
+        if not (text.startswith("+") and text[1:].isdigit() and 8 <= len(text) <= 16):
+            raise ValidationError(f"{text!r} is not an E.164 number such as '+886912345678'")
+        return text
+
+    return v.text_tuple("phones", e164, max_items=10)(value)
+
+
+@attrs.define(kw_only=True)
+class Contact(Aggregate):
+    """A person at (or who is) a customer: how to reach them and how they prefer it.
+
+    Build one with :meth:`create`, which normalises phone numbers to E.164 using ``region``.
+
+    Example:
+        >>> from datetime import date, datetime, timezone
+        >>> now = datetime(2026, 1, 5, tzinfo=timezone.utc)
+        >>> amy = Contact.create(id="con_1", customer_id="cus_1", name="Amy Chen", now=now,
+        ...     emails=["Amy@Example.com"], phones=["0912-345-678"], region="TW",
+        ...     decision_maker=True, birthday=date(1990, 4, 1), locale="zh-Hant-TW")
+        >>> amy.emails, amy.phones, amy.locale
+        (('Amy@example.com',), ('+886912345678',), 'zh_Hant_TW')
+
+    .. versionadded:: 0.1.0
+    """
+
+    customer_id: str = attrs.field(validator=_id_field)
+    name: str = attrs.field(converter=v.strip, validator=v.text(200))
+    emails: tuple[str, ...] = attrs.field(default=(), converter=_emails)
+    phones: tuple[str, ...] = attrs.field(default=(), converter=_phones)
+    role: str | None = attrs.field(
+        default=None, converter=v.strip_optional, validator=v.optional_text(100)
+    )
+    decision_maker: bool = attrs.field(default=False, validator=v.of_type(bool))
+    birthday: date | None = attrs.field(default=None, validator=v.optional_date)
+    locale: str | None = attrs.field(default=None, converter=_locale)
+    preferred_channel: Channel | None = attrs.field(
+        default=None, converter=v.to_optional_enum(Channel, "preferred_channel")
+    )
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        id: str,
+        customer_id: str,
+        name: str,
+        now: datetime,
+        emails: Iterable[str] = (),
+        phones: Iterable[str] = (),
+        region: str | None = None,
+        role: str | None = None,
+        decision_maker: bool = False,
+        birthday: date | None = None,
+        locale: str | None = None,
+        preferred_channel: Channel | str | None = None,
+        actor: str | None = None,
+    ) -> Contact:
+        """Create a contact, normalising phones with ``region``, and record ``ContactAdded``."""
+        from crmkit.customers._contact_points import normalize_phone
+
+        ensure_aware(now, "now")
+        contact = cls(
+            id=id,
+            customer_id=customer_id,
+            name=name,
+            emails=emails,
+            phones=v.text_tuple("phones", lambda p: normalize_phone(p, region))(phones),
+            role=role,
+            decision_maker=decision_maker,
+            birthday=birthday,
+            locale=locale,
+            preferred_channel=preferred_channel,
+        )
+        contact.record(
+            ContactAdded(
+                aggregate_id=contact.id, occurred_at=now, actor=actor,
+                customer_id=contact.customer_id, name=contact.name,
+            )
+        )
+        return contact
+
+    def update(
+        self, *, now: datetime, actor: str | None = None, region: str | None = None,
+        **changes: object,
+    ) -> None:
+        """Change some details; all are checked before any is applied.
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> now = datetime(2026, 1, 5, tzinfo=timezone.utc)
+            >>> c = Contact(id="con_1", customer_id="cus_1", name="Amy")
+            >>> c.update(now=now, role="CFO", phones=["+886 2 2345 6789"]); c.role, c.phones
+            ('CFO', ('+886223456789',))
+            >>> c.update(now=now, name="")
+            Traceback (most recent call last):
+            ...
+            crmkit.errors.ValidationError: name: must not be empty
+            >>> c.name
+            'Amy'
+        """
+        from crmkit.customers._contact_points import normalize_phone
+
+        ensure_aware(now, "now")
+        allowed = {"name", "emails", "phones", "role", "decision_maker", "birthday", "locale",
+                   "preferred_channel"}
+        unknown = sorted(set(changes) - allowed)
+        if unknown:
+            raise ValidationError(
+                f"cannot be changed; changeable fields are {', '.join(sorted(allowed))}",
+                path=unknown[0],
+            )
+        if "phones" in changes:
+            changes["phones"] = v.text_tuple("phones", lambda p: normalize_phone(p, region))(
+                changes["phones"]
+            )
+        updated = attrs.evolve(self, **changes)  # type: ignore[misc, arg-type]  # validates all
+        changed = tuple(
+            name for name in sorted(changes) if getattr(updated, name) != getattr(self, name)
+        )
+        for name in changed:
+            setattr(self, name, getattr(updated, name))
+        if changed:
+            self.record(
+                ContactUpdated(
+                    aggregate_id=self.id, occurred_at=now, actor=actor,
+                    customer_id=self.customer_id, fields=changed,
+                )
+            )
+
+
+def _links(value: object) -> tuple[str, ...]:
+    return v.text_tuple("links", lambda s: check_id(s, ""), max_items=20)(value)
+
+
+@attrs.define(kw_only=True)
+class Interaction(Aggregate):
+    """One touch with a customer: a call, email, meeting, visit, message or note.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> now = datetime(2026, 1, 5, 14, tzinfo=timezone.utc)
+        >>> call = Interaction.log(id="int_1", customer_id="cus_1", kind="call", now=now,
+        ...     occurred_at=now, by="u_amy", summary="Asked for a quote on 20 seats")
+        >>> call.kind.value, call.summary
+        ('call', 'Asked for a quote on 20 seats')
+
+    .. versionadded:: 0.1.0
+    """
+
+    customer_id: str = attrs.field(validator=_id_field)
+    kind: InteractionKind = attrs.field(converter=v.to_enum(InteractionKind, "kind"))
+    occurred_at: datetime = attrs.field(validator=validate_aware)
+    summary: str = attrs.field(converter=v.strip, validator=v.text(2000))
+    by: str | None = attrs.field(default=None, validator=_optional_id)
+    contact_id: str | None = attrs.field(default=None, validator=_optional_id)
+    channel: Channel | None = attrs.field(
+        default=None, converter=v.to_optional_enum(Channel, "channel")
+    )
+    links: tuple[str, ...] = attrs.field(default=(), converter=_links)
+
+    @classmethod
+    def log(
+        cls,
+        *,
+        id: str,
+        customer_id: str,
+        kind: InteractionKind | str,
+        summary: str,
+        occurred_at: datetime,
+        now: datetime,
+        by: str | None = None,
+        contact_id: str | None = None,
+        channel: Channel | str | None = None,
+        links: Iterable[str] = (),
+        actor: str | None = None,
+    ) -> Interaction:
+        """Create an interaction and record ``InteractionLogged``."""
+        ensure_aware(now, "now")
+        interaction = cls(
+            id=id, customer_id=customer_id, kind=kind, occurred_at=occurred_at, summary=summary,
+            by=by, contact_id=contact_id, channel=channel, links=links,
+        )
+        interaction.record(
+            InteractionLogged(
+                aggregate_id=interaction.id, occurred_at=now, actor=actor,
+                customer_id=interaction.customer_id, kind=interaction.kind.value,
+                summary=interaction.summary,
+            )
+        )
+        return interaction

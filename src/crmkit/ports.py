@@ -1,0 +1,229 @@
+"""The ports: ``typing.Protocol`` classes a host (or an adapter crmkit ships) implements.
+
+Adapters satisfy these structurally; nothing needs to inherit from them. Every adapter crmkit ships
+passes the matching contract suite in :mod:`crmkit.testing.contracts`, and a host's own adapter can
+run the same suite.
+
+Example:
+    >>> from crmkit.adapters.memory import MemoryStore
+    >>> from crmkit.ports import UnitOfWork
+    >>> isinstance(MemoryStore().unit_of_work(), UnitOfWork)
+    True
+
+.. versionadded:: 0.1.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+import attrs
+
+from crmkit.customers import Contact, Customer, Interaction
+from crmkit.kernel.events import DomainEvent
+from crmkit.kernel.ids import IdGenerator
+from crmkit.kernel.query import Page, Query
+from crmkit.kernel.time import Clock
+
+__all__ = [
+    "AccessPolicy",
+    "Clock",
+    "IdGenerator",
+    "Notification",
+    "Notifier",
+    "Outbox",
+    "OutboxEntry",
+    "Repository",
+    "UnitOfWork",
+]
+
+A = TypeVar("A")
+
+
+@runtime_checkable
+class Repository(Protocol[A]):
+    """Stores one kind of aggregate. Every read returns a fresh copy; writes are versioned.
+
+    * ``get`` raises ``NotFoundError``; ``get_many`` returns them in the order asked and raises
+      ``NotFoundError`` naming every missing id.
+    * ``add`` stores a new aggregate at version 1 (``DuplicateError`` if the id exists).
+    * ``save`` stores a changed aggregate if the stored version still equals ``aggregate.version``
+      and bumps both by one; otherwise ``ConcurrencyError``, and nothing changes.
+    * ``remove`` deletes it under the same version check.
+    * ``query`` filters, sorts and pages on the record type's projected fields.
+
+    Writes take effect when the unit of work commits.
+
+    Example:
+        >>> from crmkit.adapters.memory import MemoryStore
+        >>> with MemoryStore().unit_of_work() as uow:
+        ...     isinstance(uow.customers, Repository)
+        True
+
+    .. versionadded:: 0.1.0
+    """
+
+    def get(self, id: str) -> A:
+        """Return a copy of the aggregate with ``id``."""
+        ...
+
+    def get_many(self, ids: Iterable[str]) -> list[A]:
+        """Return copies of the aggregates with ``ids``, in that order."""
+        ...
+
+    def add(self, aggregate: A) -> None:
+        """Stage a new aggregate for insertion."""
+        ...
+
+    def save(self, aggregate: A) -> None:
+        """Stage a changed aggregate, checking its version."""
+        ...
+
+    def remove(self, aggregate: A) -> None:
+        """Stage the removal of an aggregate, checking its version."""
+        ...
+
+    def query(self, query: Query) -> Page[A]:
+        """Return one page of aggregates matching ``query``."""
+        ...
+
+
+@runtime_checkable
+class UnitOfWork(Protocol):
+    """One atomic business transaction across every repository.
+
+    Use it as a context manager. ``commit()`` writes every staged change and appends the
+    aggregates' pending events to the outbox in the same transaction, then returns those events;
+    leaving the block without ``commit()`` (or with an exception) rolls everything back.
+
+    Example:
+        >>> from crmkit.adapters.memory import MemoryStore
+        >>> store = MemoryStore()
+        >>> with store.unit_of_work() as uow:
+        ...     events = uow.commit()
+        >>> events
+        ()
+
+    .. versionadded:: 0.1.0
+    """
+
+    customers: Repository[Customer]
+    contacts: Repository[Contact]
+    interactions: Repository[Interaction]
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> tuple[DomainEvent, ...]:
+        """Make every staged change durable at once; return the events committed."""
+        ...
+
+    def rollback(self) -> None:
+        """Discard every staged change."""
+        ...
+
+
+@attrs.frozen
+class OutboxEntry:
+    """An event in the outbox, with its position in commit order.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> e = DomainEvent(aggregate_id="x", occurred_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+        >>> OutboxEntry(position=1, event=e).position
+        1
+
+    .. versionadded:: 0.1.0
+    """
+
+    position: int
+    event: DomainEvent
+
+
+@runtime_checkable
+class Outbox(Protocol):
+    """The committed events, in commit order, until they are marked delivered.
+
+    Example:
+        >>> from crmkit.adapters.memory import MemoryStore
+        >>> MemoryStore().outbox.pending()
+        []
+
+    .. versionadded:: 0.1.0
+    """
+
+    def pending(self, limit: int = 100) -> list[OutboxEntry]:
+        """Return up to ``limit`` undelivered entries, oldest first."""
+        ...
+
+    def mark_delivered(self, positions: Iterable[int]) -> None:
+        """Mark entries delivered so ``pending`` no longer returns them."""
+        ...
+
+
+@attrs.frozen
+class Notification:
+    """A message to send: who, through which channel, which template, in which locale.
+
+    ``idempotency_key`` lets a receiver (and crmkit's dispatcher) drop duplicates.
+
+    Example:
+        >>> Notification(recipient="amy@example.com", channel="email",
+        ...              template="customer_registered", locale="zh_Hant_TW",
+        ...              context={"name": "Acme"}, idempotency_key="evt_1:owner").channel
+        'email'
+
+    .. versionadded:: 0.1.0
+    """
+
+    recipient: str
+    channel: str
+    template: str
+    locale: str
+    context: Mapping[str, Any] = attrs.field(factory=dict)
+    idempotency_key: str = ""
+
+
+@runtime_checkable
+class Notifier(Protocol):
+    """Delivers notifications (email, webhook, log, ...). Raises on failure; never swallows.
+
+    Example:
+        >>> from crmkit.adapters.memory import RecordingNotifier
+        >>> isinstance(RecordingNotifier(), Notifier)
+        True
+
+    .. versionadded:: 0.1.0
+    """
+
+    def send(self, notification: Notification) -> None:
+        """Deliver one notification."""
+        ...
+
+
+@runtime_checkable
+class AccessPolicy(Protocol):
+    """Decides whether an actor may perform an action; raises ``PermissionDeniedError`` if not.
+
+    ``action`` is a dotted name (``"customers.register"``); ``resource`` is the aggregate acted
+    on, when there is one.
+
+    Example:
+        >>> from crmkit.access import AllowAll
+        >>> isinstance(AllowAll(), AccessPolicy)
+        True
+
+    .. versionadded:: 0.1.0
+    """
+
+    def check(self, actor: str | None, action: str, resource: object | None = None) -> None:
+        """Return if allowed; raise ``PermissionDeniedError`` otherwise."""
+        ...

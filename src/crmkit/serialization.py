@@ -1,0 +1,296 @@
+"""The one cattrs converter: every crmkit object to JSON-ready data and back.
+
+Conventions: ``Money`` as ``{"amount": "12.30", "currency": "TWD"}`` (amount as a string, never a
+float); ``Decimal`` as a string; aware ``datetime`` as ISO 8601 with its offset; ``date`` as ISO
+8601; enums by value; tuples as lists; domain events carry an ``event_type`` tag so a list of
+mixed events round-trips. Structuring validates through the classes' own validators, and any
+problem comes back as one :class:`~crmkit.errors.ValidationError` listing each field path.
+
+Example:
+    >>> from crmkit.kernel.money import Money
+    >>> unstructure(Money("12.3", "TWD"))
+    {'amount': '12.3', 'currency': 'TWD'}
+    >>> structure({"amount": "12.3", "currency": "TWD"}, Money)
+    Money('12.3', 'TWD')
+    >>> structure({"amount": 12.3, "currency": "TWD"}, Money)
+    Traceback (most recent call last):
+    ...
+    crmkit.errors.ValidationError: amount: must be a Decimal, int or str, not float (12.3); ...
+
+.. versionadded:: 0.1.0
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import json
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+from cattrs.errors import (
+    BaseValidationError,
+    ClassValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationError,
+)
+from cattrs.v import format_exception
+
+from crmkit.errors import FieldError, ValidationError
+from crmkit.kernel.events import DomainEvent, event_class
+from crmkit.kernel.money import Money, _to_decimal
+from crmkit.kernel.time import ensure_aware
+
+__all__ = [
+    "default_converter",
+    "from_json",
+    "make_converter",
+    "structure",
+    "to_json",
+    "unstructure",
+]
+
+T = TypeVar("T")
+
+
+def _structure_datetime(value: Any, _type: type) -> datetime:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValidationError(f"{value!r} is not an ISO 8601 datetime") from None
+    return ensure_aware(value, "")
+
+
+def _structure_date(value: Any, _type: type) -> date:
+    if isinstance(value, datetime):
+        raise ValidationError("must be a date, not a datetime")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValidationError(f"{value!r} is not an ISO 8601 date (YYYY-MM-DD)")
+
+
+def _structure_money(value: Any, _type: type) -> Money:
+    if not isinstance(value, dict):
+        raise ValidationError(
+            f"must be an object with amount and currency, not {type(value).__name__}"
+        )
+    missing = [k for k in ("amount", "currency") if k not in value]
+    extra = sorted(set(value) - {"amount", "currency"})
+    if missing or extra:
+        problems = [FieldError(k, "is required") for k in missing]
+        problems += [FieldError(k, "is not a Money field") for k in extra]
+        raise ValidationError(errors=problems)
+    return Money(value["amount"], value["currency"])
+
+
+def _strict(kind: type) -> Any:
+    def hook(value: Any, typ: type) -> Any:
+        if _is_enum(typ):  # str-valued enums dispatch here through their str base
+            return _structure_enum(value, typ)
+        if type(value) is not kind and not (kind is int and isinstance(value, int)
+                                            and not isinstance(value, bool)):
+            raise ValidationError(f"must be {kind.__name__}, not {type(value).__name__}")
+        return value
+
+    return hook
+
+
+def _is_enum(cls: Any) -> bool:
+    return isinstance(cls, type) and issubclass(cls, enum.Enum)
+
+
+def _structure_enum(value: Any, cls: type[enum.Enum]) -> enum.Enum:
+    if isinstance(value, cls):
+        return value
+    try:
+        return cls(value)
+    except ValueError:
+        allowed = ", ".join(repr(m.value) for m in cls)
+        raise ValidationError(f"{value!r} is not one of {allowed}") from None
+
+
+def _is_event(cls: Any) -> bool:
+    return isinstance(cls, type) and issubclass(cls, DomainEvent)
+
+
+def make_converter() -> cattrs.Converter:
+    """Build crmkit's converter: hooks for money, decimals, time, events; extra keys refused.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> make_converter().unstructure(datetime(2026, 1, 1, 8, tzinfo=timezone.utc))
+        '2026-01-01T08:00:00+00:00'
+
+    .. versionadded:: 0.1.0
+    """
+    conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    for kind in (str, int, bool):
+        conv.register_structure_hook(kind, _strict(kind))
+    conv.register_unstructure_hook_func(_is_enum, lambda e: e.value)
+    conv.register_unstructure_hook(str, lambda v: v.value if isinstance(v, enum.Enum) else v)
+    conv.register_structure_hook_func(_is_enum, _structure_enum)
+    conv.register_unstructure_hook(Decimal, str)
+    conv.register_structure_hook(Decimal, lambda v, _t: _to_decimal(v, ""))
+    conv.register_unstructure_hook(datetime, lambda d: ensure_aware(d, "").isoformat())
+    conv.register_structure_hook(datetime, _structure_datetime)
+    conv.register_unstructure_hook(date, lambda d: d.isoformat())
+    conv.register_structure_hook(date, _structure_date)
+    conv.register_unstructure_hook(
+        Money, lambda m: {"amount": str(m.amount), "currency": m.currency}
+    )
+    conv.register_structure_hook(Money, _structure_money)
+
+    def unstructure_event_factory(cls: type[DomainEvent]) -> Any:
+        inner = cattrs.gen.make_dict_unstructure_fn(cls, conv)
+
+        def unstructure_event(event: DomainEvent) -> dict[str, Any]:
+            # The runtime class decides, so a DomainEvent-typed field keeps its subclass data.
+            if type(event) is not cls:
+                return conv.unstructure(event, unstructure_as=type(event))  # type: ignore[no-any-return]
+            return {"event_type": event.event_type, **inner(event)}
+
+        return unstructure_event
+
+    def structure_event_factory(cls: type[DomainEvent]) -> Any:
+        def structure_event(value: Any, _type: type) -> DomainEvent:
+            if not isinstance(value, dict):
+                raise ValidationError(f"must be an object, not {type(value).__name__}")
+            if "event_type" not in value:
+                raise ValidationError("is required", path="event_type")
+            data = dict(value)
+            target = event_class(str(data.pop("event_type")))
+            if not issubclass(target, cls):
+                raise ValidationError(
+                    f"{target.event_type!r} is not a {cls.__name__}", path="event_type"
+                )
+            return specific(target)(data, target)
+
+        return structure_event
+
+    @functools.cache
+    def specific(target: type[DomainEvent]) -> Any:
+        return cattrs.gen.make_dict_structure_fn(
+            target, conv, _cattrs_forbid_extra_keys=True, _cattrs_detailed_validation=True
+        )
+
+    conv.register_unstructure_hook_factory(_is_event, unstructure_event_factory)
+    conv.register_structure_hook_factory(_is_event, structure_event_factory)
+    return conv
+
+
+@functools.cache
+def default_converter() -> cattrs.Converter:
+    """Return the shared converter made by :func:`make_converter` (built once, on first use).
+
+    Treat it as read-only; build your own with :func:`make_converter` to add hooks.
+
+    Example:
+        >>> default_converter() is default_converter()
+        True
+    """
+    return make_converter()
+
+
+def unstructure(obj: Any) -> Any:
+    """Turn a crmkit object into JSON-ready data (dicts, lists, strings, numbers).
+
+    Example:
+        >>> from datetime import date
+        >>> unstructure(date(2026, 1, 5))
+        '2026-01-05'
+    """
+    return default_converter().unstructure(obj)
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    """Build a ``cls`` from JSON-ready data; any problem is one ``ValidationError`` with paths.
+
+    Example:
+        >>> from crmkit.customers import Customer
+        >>> structure({"id": "cus_1", "name": "", "kind": "alien"}, Customer)
+        Traceback (most recent call last):
+        ...
+        crmkit.errors.ValidationError: 3 problems: kind: 'alien' is not one of ...
+    """
+    if attrs.has(cls) and not isinstance(data, Mapping):
+        raise ValidationError(f"must be an object, not {type(data).__name__}")
+    try:
+        return default_converter().structure(data, cls)
+    except BaseValidationError as exc:
+        raise ValidationError(errors=_flatten(exc, "", cls)) from None
+    except ValidationError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise ValidationError(format_exception(exc, cls)) from None
+
+
+def to_json(obj: Any) -> str:
+    """Serialise a crmkit object to a compact JSON string (non-ASCII kept readable).
+
+    Example:
+        >>> from crmkit.kernel.money import Money
+        >>> to_json(Money("100", "TWD"))
+        '{"amount":"100","currency":"TWD"}'
+    """
+    return json.dumps(unstructure(obj), ensure_ascii=False, separators=(",", ":"))
+
+
+def from_json(text: str | bytes, cls: type[T]) -> T:
+    """Parse JSON text into a ``cls``; malformed JSON is a ``ValidationError`` too.
+
+    Example:
+        >>> from crmkit.kernel.money import Money
+        >>> from_json('{"amount": "5", "currency": "CNY"}', Money)
+        Money('5', 'CNY')
+    """
+    try:
+        data = json.loads(text)
+    except (ValueError, TypeError) as exc:
+        raise ValidationError(f"is not valid JSON: {exc}") from None
+    return structure(data, cls)
+
+
+def _join(path: str, part: str) -> str:
+    if not path:
+        return part
+    if not part:
+        return path
+    return f"{path}{part}" if part.startswith("[") else f"{path}.{part}"
+
+
+def _flatten(exc: BaseException, path: str, cls: Any = None) -> list[FieldError]:
+    if isinstance(exc, ClassValidationError):
+        found: list[FieldError] = []
+        with_notes, without = exc.group_exceptions()
+        for sub, note in with_notes:
+            found += _flatten(sub, _join(path, note.name), note.type)
+        for sub in without:
+            found += _flatten(sub, path, exc.cl)
+        return found
+    if isinstance(exc, IterableValidationError):
+        found = []
+        with_index, without = exc.group_exceptions()
+        for sub, index_note in with_index:
+            found += _flatten(sub, _join(path, f"[{index_note.index}]"), index_note.type)
+        for sub in without:
+            found += _flatten(sub, path)
+        return found
+    if isinstance(exc, ForbiddenExtraKeysError):
+        return [FieldError(_join(path, key), "is not a known field") for key in sorted(exc.extra_fields)]
+    if isinstance(exc, ValidationError):
+        return [FieldError(_join(path, e.path), e.message) for e in exc.errors]
+    if isinstance(exc, KeyError):
+        return [FieldError(path, "is required")]
+    if isinstance(exc, BaseExceptionGroup):
+        return [e for sub in exc.exceptions for e in _flatten(sub, path)]
+    return [FieldError(path, format_exception(exc, cls))]

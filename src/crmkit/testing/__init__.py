@@ -1,0 +1,1 @@
+"""Public test helpers: fakes, hypothesis strategies and contract suites."""
