@@ -7,10 +7,10 @@ inherit the builtin exception a Python user would catch, so ``except ValueError`
 The tree::
 
     CRMError(Exception)
-    ├── ValidationError(CRMError, ValueError)        bad input; .errors lists FieldError(path, message)
+    ├── ValidationError(CRMError, ValueError)        bad input; .errors: FieldError(path, message)
     │   ├── CurrencyMismatchError                    Money of two currencies combined
     │   └── NaiveDatetimeError                       a datetime without tzinfo
-    ├── DefinitionError(CRMError, ValueError)        a rule set (pipeline, program, policy) is invalid
+    ├── DefinitionError(CRMError, ValueError)        a rule set (pipeline, program...) is invalid
     ├── NotFoundError(CRMError, LookupError)         no record with that id
     ├── ConflictError(CRMError)                      the store disagrees with the command
     │   ├── ConcurrencyError                         stale version: someone saved first
@@ -252,7 +252,7 @@ class ConcurrencyError(ConflictError):
     Example:
         >>> err = ConcurrencyError.stale("customers", "cus_1", expected=3, actual=4)
         >>> print(err)
-        customers 'cus_1' was changed by someone else (read version 3, stored version 4); reload and retry
+        customers 'cus_1' was changed by someone else (read version 3, stored version 4); ...
         >>> err.details["actual_version"]
         4
 
@@ -266,13 +266,19 @@ class ConcurrencyError(ConflictError):
         """Build the standard message for a stale save of ``kind`` record ``id``.
 
         Example:
-            >>> ConcurrencyError.stale("leads", "l1", expected=1, actual=None).details["actual_version"]
+            >>> print(ConcurrencyError.stale("leads", "l1", expected=1, actual=None))
+            leads 'l1' was changed by someone else (read version 1, it was removed); ...
         """
         stored = "it was removed" if actual is None else f"stored version {actual}"
         return cls(
             f"{kind} {id!r} was changed by someone else (read version {expected}, {stored}); "
             "reload and retry",
-            details={"kind": kind, "id": id, "expected_version": expected, "actual_version": actual},
+            details={
+                "kind": kind,
+                "id": id,
+                "expected_version": expected,
+                "actual_version": actual,
+            },
         )
 
 

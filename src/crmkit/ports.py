@@ -36,6 +36,7 @@ __all__ = [
     "Outbox",
     "OutboxEntry",
     "Repository",
+    "Store",
     "UnitOfWork",
 ]
 
@@ -166,6 +167,37 @@ class Outbox(Protocol):
 
     def mark_delivered(self, positions: Iterable[int]) -> None:
         """Mark entries delivered so ``pending`` no longer returns them."""
+        ...
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Where an application's records live: makes units of work, exposes the outbox.
+
+    ``unit_of_work()`` returns a new unit of work on every call (use one per thread);
+    ``outbox`` gives the events committed through those units of work. crmkit ships
+    ``MemoryStore`` and ``SQLiteStore``; a host's own store passes the contract suites in
+    :mod:`crmkit.testing.contracts` by providing a ``crm_store`` fixture.
+
+    Example:
+        >>> from crmkit.adapters.memory import MemoryStore
+        >>> store = MemoryStore()
+        >>> isinstance(store, Store), isinstance(store.outbox, Outbox)
+        (True, True)
+        >>> with store.unit_of_work() as uow:
+        ...     uow.commit()
+        ()
+
+    .. versionadded:: 0.1.0
+    """
+
+    def unit_of_work(self) -> UnitOfWork:
+        """Return a new unit of work."""
+        ...
+
+    @property
+    def outbox(self) -> Outbox:
+        """The outbox of committed events."""
         ...
 
 

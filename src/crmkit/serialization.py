@@ -97,8 +97,9 @@ def _strict(kind: type) -> Any:
     def hook(value: Any, typ: type) -> Any:
         if _is_enum(typ):  # str-valued enums dispatch here through their str base
             return _structure_enum(value, typ)
-        if type(value) is not kind and not (kind is int and isinstance(value, int)
-                                            and not isinstance(value, bool)):
+        if type(value) is not kind and not (
+            kind is int and isinstance(value, int) and not isinstance(value, bool)
+        ):
             raise ValidationError(f"must be {kind.__name__}, not {type(value).__name__}")
         return value
 
@@ -173,15 +174,19 @@ def make_converter() -> cattrs.Converter:
                 raise ValidationError(
                     f"{target.event_type!r} is not a {cls.__name__}", path="event_type"
                 )
-            return specific(target)(data, target)
+            event: DomainEvent = specific(target)(data, target)
+            return event
 
         return structure_event
 
-    @functools.cache
+    made: dict[type[DomainEvent], Any] = {}
+
     def specific(target: type[DomainEvent]) -> Any:
-        return cattrs.gen.make_dict_structure_fn(
-            target, conv, _cattrs_forbid_extra_keys=True, _cattrs_detailed_validation=True
-        )
+        if target not in made:
+            made[target] = cattrs.gen.make_dict_structure_fn(
+                target, conv, _cattrs_forbid_extra_keys=True, _cattrs_detailed_validation=True
+            )
+        return made[target]
 
     conv.register_unstructure_hook_factory(_is_event, unstructure_event_factory)
     conv.register_structure_hook_factory(_is_event, structure_event_factory)
@@ -286,11 +291,14 @@ def _flatten(exc: BaseException, path: str, cls: Any = None) -> list[FieldError]
             found += _flatten(sub, path)
         return found
     if isinstance(exc, ForbiddenExtraKeysError):
-        return [FieldError(_join(path, key), "is not a known field") for key in sorted(exc.extra_fields)]
+        return [
+            FieldError(_join(path, key), "is not a known field") for key in sorted(exc.extra_fields)
+        ]
     if isinstance(exc, ValidationError):
         return [FieldError(_join(path, e.path), e.message) for e in exc.errors]
     if isinstance(exc, KeyError):
         return [FieldError(path, "is required")]
-    if isinstance(exc, BaseExceptionGroup):
-        return [e for sub in exc.exceptions for e in _flatten(sub, path)]
+    nested = getattr(exc, "exceptions", None)  # any other exception group (3.10: backport)
+    if isinstance(nested, tuple):
+        return [e for sub in nested for e in _flatten(sub, path)]
     return [FieldError(path, format_exception(exc, cls))]

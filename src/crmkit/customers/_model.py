@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any, cast
 
 import attrs
 from babel.core import Locale, UnknownLocaleError
@@ -133,6 +134,26 @@ def _locale(value: object) -> str | None:
         ) from None
 
 
+def _kind(value: object) -> CustomerKind:
+    return v.to_enum(CustomerKind, "kind")(value)
+
+
+def _lifecycle(value: object) -> Lifecycle:
+    return v.to_enum(Lifecycle, "lifecycle")(value)
+
+
+def _interaction_kind(value: object) -> InteractionKind:
+    return v.to_enum(InteractionKind, "kind")(value)
+
+
+def _preferred_channel(value: object) -> Channel | None:
+    return v.to_optional_enum(Channel, "preferred_channel")(value)
+
+
+def _interaction_channel(value: object) -> Channel | None:
+    return v.to_optional_enum(Channel, "channel")(value)
+
+
 @attrs.define(kw_only=True)
 class Customer(Aggregate):
     """A company or a person the business sells to.
@@ -153,16 +174,14 @@ class Customer(Aggregate):
     """
 
     name: str = attrs.field(converter=v.strip, validator=v.text(200))
-    kind: CustomerKind = attrs.field(converter=v.to_enum(CustomerKind, "kind"))
+    kind: CustomerKind = attrs.field(converter=_kind)
     created_at: datetime = attrs.field(validator=validate_aware)
     tags: tuple[str, ...] = attrs.field(default=(), converter=_tags)
     source: str | None = attrs.field(
         default=None, converter=v.strip_optional, validator=v.optional_text(200)
     )
     owner: str | None = attrs.field(default=None, validator=_optional_id)
-    lifecycle: Lifecycle = attrs.field(
-        default=Lifecycle.PROSPECT, converter=v.to_enum(Lifecycle, "lifecycle")
-    )
+    lifecycle: Lifecycle = attrs.field(default=Lifecycle.PROSPECT, converter=_lifecycle)
 
     @classmethod
     def register(
@@ -210,7 +229,10 @@ class Customer(Aggregate):
         if self.name != old:
             self.record(
                 CustomerRenamed(
-                    aggregate_id=self.id, occurred_at=now, actor=actor, old_name=old,
+                    aggregate_id=self.id,
+                    occurred_at=now,
+                    actor=actor,
+                    old_name=old,
                     new_name=self.name,
                 )
             )
@@ -241,7 +263,10 @@ class Customer(Aggregate):
         if added or removed:
             self.record(
                 CustomerTagged(
-                    aggregate_id=self.id, occurred_at=now, actor=actor, added=added,
+                    aggregate_id=self.id,
+                    occurred_at=now,
+                    actor=actor,
+                    added=added,
                     removed=tuple(sorted(removed)),
                 )
             )
@@ -254,7 +279,10 @@ class Customer(Aggregate):
         if owner != old:
             self.record(
                 CustomerOwnerAssigned(
-                    aggregate_id=self.id, occurred_at=now, actor=actor, old_owner=old,
+                    aggregate_id=self.id,
+                    occurred_at=now,
+                    actor=actor,
+                    old_owner=old,
                     new_owner=owner,
                 )
             )
@@ -269,7 +297,10 @@ class Customer(Aggregate):
         if self.lifecycle is not old:
             self.record(
                 CustomerLifecycleChanged(
-                    aggregate_id=self.id, occurred_at=now, actor=actor, old=old.value,
+                    aggregate_id=self.id,
+                    occurred_at=now,
+                    actor=actor,
+                    old=old.value,
                     new=self.lifecycle.value,
                 )
             )
@@ -317,9 +348,7 @@ class Contact(Aggregate):
     decision_maker: bool = attrs.field(default=False, validator=v.of_type(bool))
     birthday: date | None = attrs.field(default=None, validator=v.optional_date)
     locale: str | None = attrs.field(default=None, converter=_locale)
-    preferred_channel: Channel | None = attrs.field(
-        default=None, converter=v.to_optional_enum(Channel, "preferred_channel")
-    )
+    preferred_channel: Channel | None = attrs.field(default=None, converter=_preferred_channel)
 
     @classmethod
     def create(
@@ -357,14 +386,21 @@ class Contact(Aggregate):
         )
         contact.record(
             ContactAdded(
-                aggregate_id=contact.id, occurred_at=now, actor=actor,
-                customer_id=contact.customer_id, name=contact.name,
+                aggregate_id=contact.id,
+                occurred_at=now,
+                actor=actor,
+                customer_id=contact.customer_id,
+                name=contact.name,
             )
         )
         return contact
 
     def update(
-        self, *, now: datetime, actor: str | None = None, region: str | None = None,
+        self,
+        *,
+        now: datetime,
+        actor: str | None = None,
+        region: str | None = None,
         **changes: object,
     ) -> None:
         """Change some details; all are checked before any is applied.
@@ -385,8 +421,16 @@ class Contact(Aggregate):
         from crmkit.customers._contact_points import normalize_phone
 
         ensure_aware(now, "now")
-        allowed = {"name", "emails", "phones", "role", "decision_maker", "birthday", "locale",
-                   "preferred_channel"}
+        allowed = {
+            "name",
+            "emails",
+            "phones",
+            "role",
+            "decision_maker",
+            "birthday",
+            "locale",
+            "preferred_channel",
+        }
         unknown = sorted(set(changes) - allowed)
         if unknown:
             raise ValidationError(
@@ -397,7 +441,7 @@ class Contact(Aggregate):
             changes["phones"] = v.text_tuple("phones", lambda p: normalize_phone(p, region))(
                 changes["phones"]
             )
-        updated = attrs.evolve(self, **changes)  # type: ignore[misc, arg-type]  # validates all
+        updated = attrs.evolve(self, **cast("dict[str, Any]", changes))  # validates all
         changed = tuple(
             name for name in sorted(changes) if getattr(updated, name) != getattr(self, name)
         )
@@ -406,8 +450,11 @@ class Contact(Aggregate):
         if changed:
             self.record(
                 ContactUpdated(
-                    aggregate_id=self.id, occurred_at=now, actor=actor,
-                    customer_id=self.customer_id, fields=changed,
+                    aggregate_id=self.id,
+                    occurred_at=now,
+                    actor=actor,
+                    customer_id=self.customer_id,
+                    fields=changed,
                 )
             )
 
@@ -432,14 +479,12 @@ class Interaction(Aggregate):
     """
 
     customer_id: str = attrs.field(validator=_id_field)
-    kind: InteractionKind = attrs.field(converter=v.to_enum(InteractionKind, "kind"))
+    kind: InteractionKind = attrs.field(converter=_interaction_kind)
     occurred_at: datetime = attrs.field(validator=validate_aware)
     summary: str = attrs.field(converter=v.strip, validator=v.text(2000))
     by: str | None = attrs.field(default=None, validator=_optional_id)
     contact_id: str | None = attrs.field(default=None, validator=_optional_id)
-    channel: Channel | None = attrs.field(
-        default=None, converter=v.to_optional_enum(Channel, "channel")
-    )
+    channel: Channel | None = attrs.field(default=None, converter=_interaction_channel)
     links: tuple[str, ...] = attrs.field(default=(), converter=_links)
 
     @classmethod
@@ -461,13 +506,23 @@ class Interaction(Aggregate):
         """Create an interaction and record ``InteractionLogged``."""
         ensure_aware(now, "now")
         interaction = cls(
-            id=id, customer_id=customer_id, kind=kind, occurred_at=occurred_at, summary=summary,
-            by=by, contact_id=contact_id, channel=channel, links=links,
+            id=id,
+            customer_id=customer_id,
+            kind=kind,
+            occurred_at=occurred_at,
+            summary=summary,
+            by=by,
+            contact_id=contact_id,
+            channel=channel,
+            links=links,
         )
         interaction.record(
             InteractionLogged(
-                aggregate_id=interaction.id, occurred_at=now, actor=actor,
-                customer_id=interaction.customer_id, kind=interaction.kind.value,
+                aggregate_id=interaction.id,
+                occurred_at=now,
+                actor=actor,
+                customer_id=interaction.customer_id,
+                kind=interaction.kind.value,
                 summary=interaction.summary,
             )
         )

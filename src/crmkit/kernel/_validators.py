@@ -70,9 +70,7 @@ def to_enum(cls: type[E], field: str) -> Callable[[object], E]:
             return cls(value)
         except (ValueError, TypeError):
             allowed = ", ".join(repr(m.value) for m in cls)
-            raise ValidationError(
-                f"{value!r} is not one of {allowed}", path=field
-            ) from None
+            raise ValidationError(f"{value!r} is not one of {allowed}", path=field) from None
 
     return convert
 
@@ -91,10 +89,7 @@ def of_type(*types: type) -> Callable[[Any, Any, Any], None]:
     """Validate that the value is an instance of one of ``types`` (bool is not an int)."""
 
     def check(_instance: object, attribute: object, value: object) -> None:
-        if isinstance(value, bool) and bool not in types:
-            ok = False
-        else:
-            ok = isinstance(value, types)
+        ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
         if not ok:
             names = " or ".join(t.__name__ for t in types)
             raise ValidationError(
@@ -104,12 +99,10 @@ def of_type(*types: type) -> Callable[[Any, Any, Any], None]:
     return check
 
 
-def optional_date(_instance: object, attribute: object, value: object) -> None:
+def optional_date(_instance: object, attribute: object, value: Any) -> None:
     """Validate ``None`` or a ``date`` that is not a ``datetime``."""
     if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
-        raise ValidationError(
-            f"must be a date, not {type(value).__name__}", path=_name(attribute)
-        )
+        raise ValidationError(f"must be a date, not {type(value).__name__}", path=_name(attribute))
 
 
 def text_tuple(
@@ -119,9 +112,7 @@ def text_tuple(
 
     def convert(value: object) -> tuple[str, ...]:
         if isinstance(value, str) or not isinstance(value, Iterable):
-            raise ValidationError(
-                f"must be a list of text, not {type(value).__name__}", path=field
-            )
+            raise ValidationError(f"must be a list of text, not {type(value).__name__}", path=field)
         seen: dict[str, None] = {}
         for i, item in enumerate(value):
             if not isinstance(item, str):

@@ -33,9 +33,9 @@ import copy
 import decimal
 import enum
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Union
+from typing import Any
 
 import attrs
 from babel.core import Locale, UnknownLocaleError, get_global
@@ -45,7 +45,7 @@ from crmkit.errors import CurrencyMismatchError, ValidationError
 
 __all__ = ["Money", "Rounding", "currency_digits", "is_currency"]
 
-Number = Union[int, Decimal, str]
+Number = int | Decimal | str
 
 
 class Rounding(str, enum.Enum):
@@ -98,13 +98,13 @@ def currency_digits(currency: str, *, cash: bool = False) -> int:
     """
     if not cash:
         return int(get_currency_precision(currency))
-    fractions: dict[str, tuple[int, int, int, int]] = get_global("currency_fractions")
-    digits, _rounding, cash_digits, _cash_rounding = fractions.get(currency, fractions["DEFAULT"])
+    fractions: Mapping[str, tuple[int, int, int, int]] = get_global("currency_fractions")
+    _digits, _rounding, cash_digits, _cash_rounding = fractions.get(currency, fractions["DEFAULT"])
     return int(cash_digits)
 
 
 def _to_decimal(value: object, path: str = "amount") -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         kind = type(value).__name__
         raise ValidationError(
             f"must be a Decimal, int or str, not {kind} ({value!r}); "
@@ -129,7 +129,7 @@ def _to_decimal(value: object, path: str = "amount") -> Decimal:
     return result
 
 
-def _check_currency(_instance: object, _attribute: object, value: object) -> None:
+def _check_currency(_instance: object, _attribute: object, value: Any) -> None:
     if not is_currency(value):
         hint = ""
         if isinstance(value, str) and is_currency(value.strip().upper()):
@@ -381,9 +381,7 @@ class Money:
 
     def _compare(self, other: object) -> Decimal:
         if not isinstance(other, Money):
-            raise ValidationError(
-                f"cannot compare money with {type(other).__name__}", path="other"
-            )
+            raise ValidationError(f"cannot compare money with {type(other).__name__}", path="other")
         self._same(other, "compare")
         return self.amount - other.amount
 

@@ -21,7 +21,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Generic, TypeVar, Union
+from typing import Any, Generic, TypeVar
 
 import attrs
 
@@ -44,7 +44,7 @@ T = TypeVar("T")
 A = TypeVar("A")
 
 #: A value a projected field may hold (tuples are for multi-valued fields such as tags).
-Scalar = Union[str, int, bool, Decimal, date, datetime, None, tuple[str, ...]]
+Scalar = str | int | bool | Decimal | date | datetime | None | tuple[str, ...]
 
 
 class Op(str, enum.Enum):
@@ -191,9 +191,7 @@ class RecordType(Generic[A]):
     cls: type[A]
     fields: Mapping[str, Callable[[A], Scalar]] = attrs.field(factory=dict)
     schema_version: int = 1
-    upcasters: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] = attrs.field(
-        factory=dict
-    )
+    upcasters: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] = attrs.field(factory=dict)
 
     def project(self, aggregate: A) -> dict[str, Scalar]:
         """Compute every projected field of ``aggregate``."""
@@ -314,12 +312,12 @@ def _matches(row: Mapping[str, Scalar], flt: Filter) -> bool:
         if value is None or target is None:
             return False
         if flt.op is Op.LT:
-            return bool(value < target)  # type: ignore[operator]
+            return bool(value < target)
         if flt.op is Op.LE:
-            return bool(value <= target)  # type: ignore[operator]
+            return bool(value <= target)
         if flt.op is Op.GT:
-            return bool(value > target)  # type: ignore[operator]
-        return bool(value >= target)  # type: ignore[operator]
+            return bool(value > target)
+        return bool(value >= target)
     except TypeError:
         raise ValidationError(
             f"cannot compare field {flt.field!r} ({type(value).__name__}) with "
@@ -363,7 +361,7 @@ def run_query(rows: Iterable[tuple[str, Mapping[str, Scalar], T]], query: Query)
 
 
 def _after(values: list[Scalar], cursor: list[Scalar], orders: list[Order]) -> bool:
-    for value, mark, order in zip(values, cursor, orders):
+    for value, mark, order in zip(values, cursor, orders, strict=True):
         a, b = _sort_key(value), _sort_key(mark)
         if a == b:
             continue

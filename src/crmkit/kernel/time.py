@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta, timezone
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from crmkit.errors import NaiveDatetimeError, ValidationError
 
@@ -48,7 +48,7 @@ def ensure_aware(value: object, path: str = "datetime") -> datetime:
     return value
 
 
-def validate_aware(_instance: object, attribute: object, value: object) -> None:
+def validate_aware(_instance: object, attribute: object, value: Any) -> None:
     """Validate an attrs field holding an aware datetime (``None`` passes for optional fields).
 
     Example:
@@ -134,9 +134,7 @@ class ManualClock:
     def advance(self, delta: timedelta) -> datetime:
         """Move the clock forward by ``delta`` and return the new time."""
         if not isinstance(delta, timedelta):
-            raise ValidationError(
-                f"must be a timedelta, not {type(delta).__name__}", path="delta"
-            )
+            raise ValidationError(f"must be a timedelta, not {type(delta).__name__}", path="delta")
         with self._lock:
             self._now = self._now + delta
             return self._now

@@ -1,0 +1,212 @@
+"""What every storage adapter shares: the record types, documents, and the standard errors.
+
+An adapter stores each aggregate as a *document* (the JSON-ready dict crmkit's cattrs converter
+makes, without ``version``) beside two numbers: the aggregate's ``version`` (for optimistic
+concurrency) and the document's ``schema_version`` (so older documents can be upcast when read).
+The in-memory and SQLite adapters both build on these helpers, so they read, write and fail the
+same way.
+
+Example:
+    >>> from datetime import datetime, timezone
+    >>> from crmkit.customers import CUSTOMERS, Customer
+    >>> now = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> acme = Customer.register(id="cus_1", name="Acme", kind="company", now=now)
+    >>> doc = to_document(CUSTOMERS, acme)
+    >>> "version" in doc, doc["name"]
+    (False, 'Acme')
+    >>> from_document(CUSTOMERS, doc, version=3, schema_version=1).version
+    3
+
+.. versionadded:: 0.1.0
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+from crmkit.customers import CONTACTS, CUSTOMERS, INTERACTIONS
+from crmkit.errors import DuplicateError, NotFoundError, ValidationError
+from crmkit.kernel.aggregate import Aggregate
+from crmkit.kernel.ids import check_id
+from crmkit.kernel.query import RecordType
+from crmkit.serialization import structure, unstructure
+
+__all__ = [
+    "RECORD_TYPES",
+    "check_aggregate",
+    "check_ids",
+    "duplicate",
+    "from_document",
+    "not_found",
+    "record_type_for",
+    "to_document",
+]
+
+A = TypeVar("A", bound=Aggregate)
+
+#: The record types every crmkit store keeps, in a stable order: customers, contacts, interactions.
+RECORD_TYPES: tuple[RecordType[Any], ...] = (CUSTOMERS, CONTACTS, INTERACTIONS)
+
+
+def to_document(record_type: RecordType[A], aggregate: A) -> dict[str, Any]:
+    """Return the aggregate's document: its unstructured data without ``version``.
+
+    The version is stored beside the document, so a document never disagrees with it. The result
+    is a new dict that shares no mutable part with ``aggregate``.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> from crmkit.customers import CUSTOMERS, Customer
+        >>> c = Customer.register(id="cus_1", name="Acme", kind="company",
+        ...                       now=datetime(2026, 1, 5, tzinfo=timezone.utc), tags=["vip"])
+        >>> to_document(CUSTOMERS, c)
+        {'id': 'cus_1', 'name': 'Acme', 'kind': 'company',
+         'created_at': '2026-01-05T00:00:00+00:00', 'tags': ['vip'], 'source': None,
+         'owner': None, 'lifecycle': 'prospect'}
+
+    .. versionadded:: 0.1.0
+    """
+    check_aggregate(record_type, aggregate)
+    document: dict[str, Any] = unstructure(aggregate)
+    document.pop("version", None)
+    return document
+
+
+def from_document(
+    record_type: RecordType[A], document: dict[str, Any], version: int, schema_version: int
+) -> A:
+    """Build an aggregate from a stored document: upcast, structure, and set ``version``.
+
+    ``schema_version`` is the schema the document was written with; older documents are brought
+    up to date with ``record_type.upcast`` (on a copy, so the stored document is never changed).
+    A document that does not fit the class is a ``ValidationError`` naming each field path.
+
+    Example:
+        >>> from crmkit.customers import CUSTOMERS
+        >>> doc = {"id": "cus_1", "name": "Acme", "kind": "company",
+        ...        "created_at": "2026-01-05T00:00:00+00:00"}
+        >>> c = from_document(CUSTOMERS, doc, version=2, schema_version=1)
+        >>> c.name, c.version, c.pending_events
+        ('Acme', 2, ())
+        >>> from_document(CUSTOMERS, {**doc, "kind": "alien"}, version=2, schema_version=1)
+        Traceback (most recent call last):
+        ...
+        crmkit.errors.ValidationError: kind: 'alien' is not one of 'company', 'person'
+
+    .. versionadded:: 0.1.0
+    """
+    if schema_version != record_type.schema_version:
+        document = record_type.upcast(copy.deepcopy(document), schema_version)
+    return structure({**document, "version": version}, record_type.cls)
+
+
+def record_type_for(
+    cls: type[A], record_types: Iterable[RecordType[Any]] = RECORD_TYPES
+) -> RecordType[A]:
+    """Return the record type that stores ``cls`` (an aggregate class).
+
+    Example:
+        >>> from crmkit.customers import Contact
+        >>> record_type_for(Contact).name
+        'contacts'
+        >>> record_type_for(str)
+        Traceback (most recent call last):
+        ...
+        crmkit.errors.ValidationError: aggregate: no record type stores str objects; ...
+
+    .. versionadded:: 0.1.0
+    """
+    known = list(record_types)
+    for record_type in known:
+        if record_type.cls is cls:
+            return record_type
+    names = ", ".join(f"{rt.cls.__name__} ({rt.name})" for rt in known)
+    raise ValidationError(
+        f"no record type stores {cls.__name__} objects; known are {names}", path="aggregate"
+    )
+
+
+def check_aggregate(record_type: RecordType[A], aggregate: object) -> A:
+    """Return ``aggregate`` if it is an instance of the record type's class, else refuse it.
+
+    Example:
+        >>> from crmkit.customers import CONTACTS
+        >>> check_aggregate(CONTACTS, "cus_1")
+        Traceback (most recent call last):
+        ...
+        crmkit.errors.ValidationError: aggregate: contacts stores Contact objects, not str
+
+    .. versionadded:: 0.1.0
+    """
+    if not isinstance(aggregate, record_type.cls):
+        raise ValidationError(
+            f"{record_type.name} stores {record_type.cls.__name__} objects, "
+            f"not {type(aggregate).__name__}",
+            path="aggregate",
+        )
+    return aggregate
+
+
+def not_found(kind: str, ids: Sequence[str]) -> NotFoundError:
+    """Build the standard ``NotFoundError`` for one or more missing ids of ``kind``.
+
+    ``details`` holds ``kind`` and ``ids`` (every missing id, in the order asked), and ``id``
+    as well when exactly one is missing.
+
+    Example:
+        >>> err = not_found("customers", ["cus_9"])
+        >>> str(err), err.details["id"]
+        ("no customers record with id 'cus_9'", 'cus_9')
+        >>> err = not_found("customers", ["cus_8", "cus_9"])
+        >>> str(err), err.details["ids"]
+        ("no customers records with ids 'cus_8', 'cus_9'", ['cus_8', 'cus_9'])
+
+    .. versionadded:: 0.1.0
+    """
+    missing = list(ids)
+    details: dict[str, Any] = {"kind": kind, "ids": missing}
+    if len(missing) == 1:
+        details["id"] = missing[0]
+        return NotFoundError(f"no {kind} record with id {missing[0]!r}", details=details)
+    return NotFoundError(
+        f"no {kind} records with ids {', '.join(map(repr, missing))}", details=details
+    )
+
+
+def duplicate(kind: str, id: str) -> DuplicateError:
+    """Build the standard ``DuplicateError`` for adding an id of ``kind`` that already exists.
+
+    Example:
+        >>> print(duplicate("contacts", "con_1"))
+        contacts record 'con_1' already exists; use save() to change it
+
+    .. versionadded:: 0.1.0
+    """
+    return DuplicateError(
+        f"{kind} record {id!r} already exists; use save() to change it",
+        details={"kind": kind, "id": id},
+    )
+
+
+def check_ids(ids: object) -> list[str]:
+    """Return ``ids`` as a list of valid ids; a lone string or a bad id is a ``ValidationError``.
+
+    Example:
+        >>> check_ids(("cus_1", "cus_2"))
+        ['cus_1', 'cus_2']
+        >>> check_ids("cus_1")
+        Traceback (most recent call last):
+        ...
+        crmkit.errors.ValidationError: ids: must be a list of ids, not a single str; ...
+
+    .. versionadded:: 0.1.0
+    """
+    if isinstance(ids, str) or not isinstance(ids, Iterable):
+        raise ValidationError(
+            f"must be a list of ids, not a single {type(ids).__name__}; "
+            "use get() for one id or wrap it in a list",
+            path="ids",
+        )
+    return [check_id(i, f"ids[{n}]") for n, i in enumerate(ids)]

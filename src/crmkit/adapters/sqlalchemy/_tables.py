@@ -1,0 +1,392 @@
+"""crmkit's table layout for SQLAlchemy: one table per record type, side tables, the outbox.
+
+A :class:`~crmkit.kernel.query.RecordType` holds functions, not types, so the SQL type of each
+projected field comes from :data:`COLUMN_KINDS` (crmkit's own record types) or from the
+``column_kinds`` a host passes to :func:`make_metadata`; a field named in neither is text.
+
+Every column knows its kind (``Column.info["crmkit_kind"]``), so the store converts values the
+same way whichever MetaData (crmkit's, or a host's built with :func:`make_metadata`) it is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any, Literal, cast, get_args
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql
+from sqlalchemy.types import TypeEngine
+
+from crmkit.adapters._shared import RECORD_TYPES
+from crmkit.errors import FieldError, ValidationError
+from crmkit.kernel.query import RecordType, Scalar
+
+__all__ = [
+    "COLUMN_KINDS",
+    "FieldKind",
+    "SCHEMA_VERSION",
+    "make_metadata",
+]
+
+#: The version of crmkit's SQLAlchemy table layout (not of the documents inside), kept in the
+#: ``crm_schema`` table under the component ``"sqlalchemy"``.
+SCHEMA_VERSION = 1
+
+#: The component name under which this adapter records its layout version in ``crm_schema``.
+COMPONENT = "sqlalchemy"
+
+#: What a projected field holds, which decides its column type:
+#: ``text`` String(255), ``integer`` BigInteger, ``boolean`` Boolean, ``datetime`` String(32)
+#: (UTC ISO text of fixed width, so it sorts chronologically), ``date`` String(10), ``decimal``
+#: Numeric(38, 10), ``multi`` (a tuple of text) a side table ``crm_<name>__<field>(id, value)``.
+FieldKind = Literal["text", "integer", "boolean", "datetime", "date", "decimal", "multi"]
+
+_KINDS: tuple[str, ...] = get_args(FieldKind)
+
+#: The kinds of crmkit's own projected fields, keyed by (record type name, field name).
+COLUMN_KINDS: Mapping[tuple[str, str], FieldKind] = {
+    ("customers", "name"): "text",
+    ("customers", "name_folded"): "text",
+    ("customers", "kind"): "text",
+    ("customers", "owner"): "text",
+    ("customers", "lifecycle"): "text",
+    ("customers", "source"): "text",
+    ("customers", "tags"): "multi",
+    ("customers", "created_at"): "datetime",
+    ("contacts", "customer_id"): "text",
+    ("contacts", "name"): "text",
+    ("contacts", "emails"): "multi",
+    ("contacts", "phones"): "multi",
+    ("contacts", "decision_maker"): "boolean",
+    ("interactions", "customer_id"): "text",
+    ("interactions", "contact_id"): "text",
+    ("interactions", "kind"): "text",
+    ("interactions", "by"): "text",
+    ("interactions", "occurred_at"): "datetime",
+}
+
+#: Longest text a queryable (projected) column holds, in characters.
+TEXT_LENGTH = 255
+#: Longest id.
+ID_LENGTH = 64
+
+_RESERVED = frozenset({"id", "version", "schema_version", "document"})
+
+#: Table options: InnoDB, full Unicode, and binary (code point) order on MySQL/MariaDB.
+_TABLE_OPTIONS: dict[str, Any] = {
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_bin",
+}
+
+
+def text_type(length: int) -> TypeEngine[str]:
+    """Text that compares and sorts by code point on every dialect, as Python does.
+
+    PostgreSQL columns use the ``"C"`` collation, MySQL/MariaDB ``utf8mb4_bin``; SQLite's
+    default ``BINARY`` collation already compares UTF-8 bytes, which is code point order.
+    """
+    return (
+        sa.String(length)
+        .with_variant(postgresql.VARCHAR(length, collation="C"), "postgresql")
+        .with_variant(
+            mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+        )
+    )
+
+
+def _document_type() -> TypeEngine[str]:
+    return sa.Text().with_variant(mysql.LONGTEXT(charset="utf8mb4"), "mysql", "mariadb")
+
+
+def _position_type() -> TypeEngine[int]:
+    # SQLite auto-increments only an INTEGER PRIMARY KEY (an alias of the rowid).
+    return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def _column_type(kind: str) -> TypeEngine[Any]:
+    if kind == "integer":
+        return sa.BigInteger()
+    if kind == "boolean":
+        return sa.Boolean(create_constraint=False)
+    if kind == "datetime":
+        return text_type(32)
+    if kind == "date":
+        return text_type(10)
+    if kind == "decimal":
+        return sa.Numeric(38, 10, asdecimal=True)
+    return text_type(TEXT_LENGTH)
+
+
+def side_table_name(record_type_name: str, field: str) -> str:
+    """Name of the side table holding a multi-valued field."""
+    return f"crm_{record_type_name}__{field}"
+
+
+def _usable(name: str) -> bool:
+    return bool(name) and name.isascii() and name.replace("_", "").isalnum()
+
+
+def make_metadata(
+    record_types: Iterable[RecordType[Any]] = RECORD_TYPES,
+    *,
+    column_kinds: Mapping[tuple[str, str], FieldKind] | None = None,
+) -> sa.MetaData:
+    """Build a ``MetaData`` holding crmkit's tables for ``record_types``.
+
+    Each record type gets ``crm_<name>(id, version, schema_version, document, <fields>)`` with an
+    index per projected field, and a side table ``crm_<name>__<field>(id, value)`` per
+    multi-valued field. The outbox (``crm_outbox``), its lock row (``crm_outbox_lock``) and the
+    layout version (``crm_schema``) complete the set.
+
+    Args:
+        record_types: the record types to lay out (crmkit's own by default).
+        column_kinds: the kind (see :data:`FieldKind`) of your own record types' projected
+            fields, keyed by ``(record type name, field)``; it extends and overrides
+            :data:`COLUMN_KINDS`. A field found in neither is stored as text.
+
+    Example:
+        >>> md = make_metadata()
+        >>> sorted(md.tables)[:4]
+        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_customers']
+        >>> md.tables["crm_customers"].c.created_at.type
+        String(length=32)
+        >>> make_metadata(column_kinds={("customers", "name"): "money"})
+        Traceback (most recent call last):
+        ...
+        crmkit.errors.ValidationError: column_kinds[('customers', 'name')]: 'money' is not ...
+
+    .. versionadded:: 0.1.0
+    """
+    kinds: dict[tuple[str, str], str] = dict(COLUMN_KINDS)
+    problems: list[FieldError] = []
+    for key, kind in (column_kinds or {}).items():
+        if kind not in _KINDS:
+            problems.append(
+                FieldError(
+                    f"column_kinds[{key!r}]",
+                    f"{kind!r} is not a field kind; use one of {', '.join(_KINDS)}",
+                )
+            )
+        else:
+            kinds[key] = kind
+    record_types = list(record_types)
+    for n, record_type in enumerate(record_types):
+        if not isinstance(record_type, RecordType):
+            problems.append(
+                FieldError(
+                    f"record_types[{n}]", f"must be a RecordType, not {type(record_type).__name__}"
+                )
+            )
+            continue
+        if not _usable(record_type.name):
+            problems.append(
+                FieldError(
+                    f"record_types[{n}].name",
+                    f"{record_type.name!r} cannot name a table; use letters, digits and _",
+                )
+            )
+        for field in record_type.fields:
+            if not _usable(field) or field in _RESERVED:
+                problems.append(
+                    FieldError(
+                        f"record_types[{n}].fields",
+                        f"{field!r} cannot name a column; use letters, digits and _, and none "
+                        f"of {', '.join(sorted(_RESERVED))}",
+                    )
+                )
+    if problems:
+        raise ValidationError(errors=problems)
+
+    md = sa.MetaData()
+    for record_type in cast("list[RecordType[Any]]", record_types):
+        name = record_type.name
+        table_name = f"crm_{name}"
+        columns: list[sa.Column[Any]] = [
+            sa.Column("id", text_type(ID_LENGTH), primary_key=True, info={"crmkit_kind": "text"}),
+            sa.Column("version", sa.Integer(), nullable=False),
+            sa.Column("schema_version", sa.Integer(), nullable=False),
+            sa.Column("document", _document_type(), nullable=False),
+        ]
+        indexes: list[sa.Index] = []
+        multi: list[str] = []
+        for field in record_type.fields:
+            kind = kinds.get((name, field), "text")
+            if kind == "multi":
+                multi.append(field)
+                continue
+            columns.append(
+                sa.Column(field, _column_type(kind), nullable=True, info={"crmkit_kind": kind})
+            )
+            indexes.append(sa.Index(f"ix_{table_name}_{field}", field))
+        sa.Table(
+            table_name,
+            md,
+            *columns,
+            *indexes,
+            info={"crmkit_record_type": name, "crmkit_multi": tuple(multi)},
+            **_TABLE_OPTIONS,
+        )
+        for field in multi:
+            side = side_table_name(name, field)
+            sa.Table(
+                side,
+                md,
+                sa.Column("id", text_type(ID_LENGTH), primary_key=True),
+                sa.Column(
+                    "value",
+                    text_type(TEXT_LENGTH),
+                    primary_key=True,
+                    info={"crmkit_kind": "text"},
+                ),
+                sa.Index(f"ix_{side}_value", "value"),
+                info={"crmkit_record_type": name, "crmkit_field": field},
+                **_TABLE_OPTIONS,
+            )
+    sa.Table(
+        "crm_outbox",
+        md,
+        sa.Column("position", _position_type(), primary_key=True, autoincrement=True),
+        sa.Column("event_id", text_type(ID_LENGTH), nullable=False, unique=True),
+        sa.Column("event_type", text_type(128), nullable=False),
+        sa.Column("aggregate_id", text_type(ID_LENGTH), nullable=False),
+        sa.Column("payload", _document_type(), nullable=False),
+        sa.Column("delivered_at", text_type(32), nullable=True),
+        sa.Index("ix_crm_outbox_pending", "delivered_at", "position"),
+        sqlite_autoincrement=True,
+        **_TABLE_OPTIONS,
+    )
+    sa.Table(
+        "crm_outbox_lock",
+        md,
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+        **_TABLE_OPTIONS,
+    )
+    sa.Table(
+        "crm_schema",
+        md,
+        sa.Column("component", text_type(ID_LENGTH), primary_key=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        **_TABLE_OPTIONS,
+    )
+    return md
+
+
+# ----- values -------------------------------------------------------------------------------
+
+_PYTHON_TYPE = {
+    "text": "str",
+    "integer": "int",
+    "boolean": "bool",
+    "datetime": "datetime",
+    "date": "date",
+    "decimal": "Decimal",
+    "multi": "tuple",
+}
+
+
+def python_type_name(kind: str) -> str:
+    """The Python type a column of ``kind`` holds (for messages)."""
+    return _PYTHON_TYPE.get(kind, "str")
+
+
+def utc_text(value: datetime) -> str:
+    """Fixed-width UTC ISO text for an aware datetime, so text order is time order."""
+    utc = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return utc.isoformat(timespec="microseconds") + "+00:00"
+
+
+def fits(kind: str, value: object) -> bool:
+    """Whether ``value`` (not ``None``) compares with a ``kind`` column as Python would."""
+    if kind == "text":
+        return isinstance(value, str)
+    if kind == "integer":
+        return isinstance(value, (int, Decimal))
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "datetime":
+        return isinstance(value, datetime) and value.utcoffset() is not None
+    if kind == "date":
+        return isinstance(value, date) and not isinstance(value, datetime)
+    if kind == "decimal":
+        return isinstance(value, (int, Decimal)) and not (
+            isinstance(value, Decimal) and not value.is_finite()
+        )
+    return False
+
+
+def to_column(kind: str, value: Any) -> Any:
+    """Convert a value that :func:`fits` ``kind`` to what its column stores and compares."""
+    if value is None:
+        return None
+    if kind == "datetime":
+        return utc_text(value)
+    if kind == "date":
+        return value.isoformat()
+    if kind == "boolean":
+        return bool(value)
+    if kind == "integer" and isinstance(value, bool):
+        return int(value)
+    if kind == "decimal":
+        return Decimal(value)
+    return value
+
+
+def check_text(value: str, path: str, limit: int = TEXT_LENGTH) -> str:
+    """Refuse text a queryable column cannot hold on every database; return it unchanged."""
+    if len(value) > limit:
+        raise ValidationError(
+            f"is {len(value)} characters long; a queryable field holds at most {limit} in SQL "
+            "storage",
+            path=path,
+        )
+    if "\x00" in value:
+        raise ValidationError(
+            "contains a NUL character, which PostgreSQL cannot store; remove it", path=path
+        )
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("is not valid Unicode (it holds a lone surrogate)", path=path) from None
+    return value
+
+
+def stored_value(record_type_name: str, field: str, kind: str, value: Scalar) -> Any:
+    """Check a projected value of ``kind`` and convert it for its column.
+
+    A ``multi`` field returns its distinct values as a list (for the side table).
+    """
+    path = field
+    if kind == "multi":
+        if value is None:
+            return []
+        if isinstance(value, str) or not isinstance(value, (tuple, list)):
+            raise ValidationError(
+                f"a multi-valued field must project a tuple of text, not "
+                f"{type(value).__name__}",
+                path=path,
+            )
+        distinct: dict[str, None] = {}
+        for i, item in enumerate(value):
+            if not isinstance(item, str):
+                raise ValidationError(
+                    f"must be text, not {type(item).__name__}", path=f"{path}[{i}]"
+                )
+            distinct.setdefault(check_text(item, f"{path}[{i}]"), None)
+        return list(distinct)
+    if value is None:
+        return None
+    if kind == "datetime" and isinstance(value, datetime) and value.utcoffset() is None:
+        raise ValidationError("must be an aware datetime", path=path)
+    if not fits(kind, value) or (kind == "integer" and isinstance(value, Decimal)):
+        raise ValidationError(
+            f"{record_type_name} projects a {type(value).__name__} here but its column holds "
+            f"{kind}; declare it with make_metadata(column_kinds={{({record_type_name!r}, "
+            f"{field!r}): ...}})",
+            path=path,
+        )
+    if kind == "text":
+        return check_text(cast("str", value), path)
+    return to_column(kind, value)

@@ -1,0 +1,124 @@
+"""``bootstrap()``: wire a store, a clock, ids, a notifier and a policy into a :class:`CRM`.
+
+This is crmkit's composition root, the one place that picks the adapters. Every argument is
+optional; the defaults give a working CRM in memory. Nothing happens at import time and nothing
+reads environment variables: what you pass is what you get.
+
+Example:
+    >>> from crmkit import bootstrap
+    >>> crm = bootstrap()
+    >>> crm.register_customer("Formosa Tea Co.").name
+    'Formosa Tea Co.'
+
+.. versionadded:: 0.1.0
+"""
+
+from __future__ import annotations
+
+import os
+
+from crmkit.access import AllowAll
+from crmkit.app import customers as customers_app
+from crmkit.app._crm import CRM
+from crmkit.app.messagebus import MessageBus
+from crmkit.errors import ValidationError
+from crmkit.kernel.ids import IdGenerator, SortableIds
+from crmkit.kernel.time import Clock, SystemClock
+from crmkit.ports import AccessPolicy, Notifier, Store
+
+__all__ = ["bootstrap"]
+
+
+def _not_a(port: str, value: object, path: str, example: str) -> ValidationError:
+    return ValidationError(
+        f"must implement crmkit.ports.{port} (e.g. {example}), not {type(value).__name__}",
+        path=path,
+    )
+
+
+def bootstrap(
+    *,
+    store: Store | None = None,
+    database: str | os.PathLike[str] | None = None,
+    clock: Clock | None = None,
+    ids: IdGenerator | None = None,
+    notifier: Notifier | None = None,
+    policy: AccessPolicy | None = None,
+) -> CRM:
+    """Build a :class:`CRM` from the given parts; every part left out gets a default.
+
+    Args:
+        store: where aggregates live. Default: a new in-memory ``MemoryStore`` (lost on exit).
+        database: a SQLite file path (or ``":memory:"``): shorthand for
+            ``store=SQLiteStore(database)``. Give ``store`` or ``database``, not both.
+        clock: the time used for ``now``. Default: ``SystemClock()`` (UTC).
+        ids: makes new ids. Default: ``SortableIds(clock)``, ids that sort by creation time.
+        notifier: delivers notifications. Default: a ``RecordingNotifier``, which sends
+            nothing and keeps every notification in ``.sent`` so nothing leaves the process
+            until you plug a real notifier in.
+        policy: decides who may do what. Default: ``AllowAll()``.
+
+    Example:
+        >>> from datetime import datetime
+        >>> from zoneinfo import ZoneInfo
+        >>> from crmkit import ManualClock
+        >>> from crmkit.kernel import SequentialIds
+        >>> clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Taipei")))
+        >>> crm = bootstrap(database=":memory:", clock=clock, ids=SequentialIds())
+        >>> tea = crm.register_customer("Formosa Tea Co.")
+        >>> tea.id, tea.created_at.isoformat()
+        ('cus_000001', '2026-03-02T09:00:00+08:00')
+        >>> bootstrap(store=crm.store, database="crm.db")
+        Traceback (most recent call last):
+        ...
+        crmkit.errors.ValidationError: database: give either store or database, not both; ...
+
+    .. versionadded:: 0.1.0
+    """
+    if store is not None and database is not None:
+        raise ValidationError(
+            "give either store or database, not both; database='crm.db' is shorthand for "
+            "store=SQLiteStore('crm.db')",
+            path="database",
+        )
+    if database is not None:
+        if not isinstance(database, (str, os.PathLike)):
+            raise ValidationError(
+                f"must be a file path (str or os.PathLike) or ':memory:', not "
+                f"{type(database).__name__}",
+                path="database",
+            )
+        from crmkit.adapters.sqlite import SQLiteStore
+
+        store = SQLiteStore(database)
+    elif store is None:
+        from crmkit.adapters.memory import MemoryStore
+
+        store = MemoryStore()
+    elif not isinstance(store, Store):
+        raise _not_a("Store", store, "store", "MemoryStore() or SQLiteStore('crm.db')")
+    if clock is None:
+        clock = SystemClock()
+    elif not isinstance(clock, Clock):
+        raise _not_a("Clock", clock, "clock", "SystemClock() or ManualClock()")
+    if ids is None:
+        ids = SortableIds(clock)
+    elif not isinstance(ids, IdGenerator):
+        raise _not_a("IdGenerator", ids, "ids", "SortableIds() or SequentialIds()")
+    if notifier is None:
+        from crmkit.adapters.memory import RecordingNotifier
+
+        notifier = RecordingNotifier()
+    elif not isinstance(notifier, Notifier):
+        raise _not_a("Notifier", notifier, "notifier", "RecordingNotifier()")
+    if policy is None:
+        policy = AllowAll()
+    elif not isinstance(policy, AccessPolicy):
+        raise _not_a("AccessPolicy", policy, "policy", "AllowAll()")
+
+    bus = MessageBus(store)
+    for command_type, handler in customers_app.command_handlers(
+        clock=clock, ids=ids, policy=policy
+    ).items():
+        bus.register(command_type, handler)
+    return CRM(store=store, clock=clock, ids=ids, notifier=notifier, policy=policy, bus=bus)

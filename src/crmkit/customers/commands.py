@@ -1,0 +1,307 @@
+"""Commands of the customers context: what a user asks crmkit to do with customers.
+
+Commands are imperative (``RegisterCustomer``, not ``CustomerRegistered``), immutable, and checked
+when they are built: a command that exists is well-formed, and a malformed one raises a
+:class:`~crmkit.errors.ValidationError` naming the field. Whether the command is *allowed* (the
+customer exists, the actor may do it) is decided when the message bus handles it.
+
+Every command carries ``actor``: the id of the user (or system) asking, or ``None``.
+
+Example:
+    >>> from crmkit.customers.commands import RegisterCustomer
+    >>> cmd = RegisterCustomer("Formosa Tea Co.", "company", tags=["Tea", "tea"], actor="u_amy")
+    >>> cmd.kind.value, cmd.tags, cmd.actor
+    ('company', ('tea',), 'u_amy')
+    >>> RegisterCustomer("  ", "company")
+    Traceback (most recent call last):
+    ...
+    crmkit.errors.ValidationError: name: must not be empty
+
+.. versionadded:: 0.1.0
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import attrs
+import phonenumbers
+
+from crmkit.customers._contact_points import normalize_phone
+from crmkit.customers._model import (
+    Channel,
+    CustomerKind,
+    InteractionKind,
+    _emails,
+    _links,
+    _locale,
+)
+from crmkit.errors import ValidationError
+from crmkit.kernel import _validators as v
+from crmkit.kernel.ids import check_id
+from crmkit.kernel.time import validate_aware
+
+__all__ = [
+    "AddContact",
+    "AssignCustomerOwner",
+    "LogInteraction",
+    "RegisterCustomer",
+    "RenameCustomer",
+    "TagCustomer",
+]
+
+
+def _id(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    check_id(value, attribute.name)
+
+
+def _optional_id(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        check_id(value, attribute.name)
+
+
+def _fold_tag(tag: str) -> str:
+    # The same normalisation as Customer.tags: ASCII tags are case-insensitive.
+    return tag.casefold() if tag.isascii() else tag
+
+
+_to_tags = v.text_tuple("tags", _fold_tag)
+_to_add = v.text_tuple("add", _fold_tag)
+_to_remove = v.text_tuple("remove", _fold_tag)
+_to_customer_kind = v.to_enum(CustomerKind, "kind")
+_to_interaction_kind = v.to_enum(InteractionKind, "kind")
+_to_preferred_channel = v.to_optional_enum(Channel, "preferred_channel")
+_to_channel = v.to_optional_enum(Channel, "channel")
+
+
+def _tags(value: object) -> tuple[str, ...]:
+    return _to_tags(value)
+
+
+def _add(value: object) -> tuple[str, ...]:
+    return _to_add(value)
+
+
+def _remove(value: object) -> tuple[str, ...]:
+    return _to_remove(value)
+
+
+def _customer_kind(value: object) -> CustomerKind:
+    return _to_customer_kind(value)
+
+
+def _interaction_kind(value: object) -> InteractionKind:
+    return _to_interaction_kind(value)
+
+
+def _preferred_channel(value: object) -> Channel | None:
+    return _to_preferred_channel(value)
+
+
+def _channel(value: object) -> Channel | None:
+    return _to_channel(value)
+
+
+def _date(instance: Any, attribute: Any, value: date | None) -> None:
+    v.optional_date(instance, attribute, value)
+
+
+def _aware(instance: Any, attribute: Any, value: datetime | None) -> None:
+    validate_aware(instance, attribute, value)
+
+
+def _region(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(f"must be text, not {type(value).__name__}", path="region")
+    code = value.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(
+            f"{value!r} is not a region code for phone numbers (e.g. 'TW', 'CN', 'HK', 'US')",
+            path="region",
+        )
+    return code
+
+
+def _phones(value: object) -> tuple[str, ...]:
+    return v.text_tuple("phones", max_items=10)(value)
+
+
+def _phones_readable(instance: AddContact, _attribute: object, value: tuple[str, ...]) -> None:
+    for i, phone in enumerate(value):
+        try:
+            normalize_phone(phone, instance.region)
+        except ValidationError as exc:
+            raise exc.at(f"phones[{i}]") from None
+
+
+@attrs.frozen
+class RegisterCustomer:
+    """Register a new customer: a company or a person.
+
+    Args:
+        name: the customer's name (1 to 200 characters).
+        kind: ``"company"`` or ``"person"`` (or a :class:`~crmkit.customers.CustomerKind`).
+        tags: labels; ASCII tags are compared without case, duplicates dropped.
+        source: where the customer came from (``"2023 trade show"``).
+        owner: the id of the user who owns the relationship.
+        actor: who asks.
+
+    Example:
+        >>> RegisterCustomer("Acme", "shop")
+        Traceback (most recent call last):
+        ...
+        crmkit.errors.ValidationError: kind: 'shop' is not one of 'company', 'person'
+
+    .. versionadded:: 0.1.0
+    """
+
+    name: str = attrs.field(converter=v.strip, validator=v.text(200))
+    kind: CustomerKind = attrs.field(converter=_customer_kind)
+    tags: tuple[str, ...] = attrs.field(default=(), converter=_tags)
+    source: str | None = attrs.field(
+        default=None, converter=v.strip_optional, validator=v.optional_text(200)
+    )
+    owner: str | None = attrs.field(default=None, validator=_optional_id)
+    actor: str | None = attrs.field(default=None, validator=_optional_id)
+
+
+@attrs.frozen
+class AddContact:
+    """Add a contact person to an existing customer.
+
+    Phone numbers may be written the local way when ``region`` says where (``"0912 345 678"``
+    with ``region="TW"``); they are stored in E.164 (``"+886912345678"``).
+
+    Args:
+        customer_id: the customer the contact belongs to.
+        name: the contact's name.
+        emails: email addresses (checked and normalised).
+        phones: phone numbers, in E.164 or local to ``region``.
+        region: the ISO 3166 region code to read local phone numbers (``"TW"``, ``"CN"``).
+        role: the contact's role (``"Purchasing manager"``).
+        decision_maker: whether the contact decides on purchases.
+        birthday: a ``date``.
+        locale: the contact's language (``"zh_Hant_TW"``).
+        preferred_channel: how they like to be reached (``"line"``, ``"email"``, ...).
+        actor: who asks.
+
+    Example:
+        >>> cmd = AddContact("cus_1", "Lin Mei-ling", phones=["0912 345 678"], region="tw",
+        ...                  emails=["Mei@Example.com"])
+        >>> cmd.region, cmd.emails
+        ('TW', ('Mei@example.com',))
+        >>> AddContact("cus_1", "Lin", phones=["12345"], region="TW")
+        Traceback (most recent call last):
+        ...
+        crmkit.errors.ValidationError: phones[0]: '12345' is not a valid phone number for region TW
+
+    .. versionadded:: 0.1.0
+    """
+
+    customer_id: str = attrs.field(validator=_id)
+    name: str = attrs.field(converter=v.strip, validator=v.text(200))
+    emails: tuple[str, ...] = attrs.field(default=(), converter=_emails)
+    phones: tuple[str, ...] = attrs.field(default=(), converter=_phones, validator=_phones_readable)
+    region: str | None = attrs.field(default=None, converter=_region)
+    role: str | None = attrs.field(
+        default=None, converter=v.strip_optional, validator=v.optional_text(100)
+    )
+    decision_maker: bool = attrs.field(default=False, validator=v.of_type(bool))
+    birthday: date | None = attrs.field(default=None, validator=_date)
+    locale: str | None = attrs.field(default=None, converter=_locale)
+    preferred_channel: Channel | None = attrs.field(default=None, converter=_preferred_channel)
+    actor: str | None = attrs.field(default=None, validator=_optional_id)
+
+
+@attrs.frozen
+class LogInteraction:
+    """Log a call, email, meeting, visit, message or note with an existing customer.
+
+    Args:
+        customer_id: the customer it was with.
+        kind: ``"call"``, ``"email"``, ``"meeting"``, ``"visit"``, ``"message"`` or ``"note"``.
+        summary: what happened (1 to 2000 characters).
+        occurred_at: when (timezone-aware); ``None`` means now, by the CRM's clock.
+        by: the id of the user who had the interaction.
+        contact_id: the customer's contact it was with, if any.
+        channel: the channel used (``"phone"``, ``"line"``, ...).
+        links: ids of related records (a quote, an opportunity).
+        actor: who asks.
+
+    Example:
+        >>> from datetime import datetime
+        >>> LogInteraction("cus_1", "call", "Asked for a quote", occurred_at=datetime(2026, 3, 2))
+        Traceback (most recent call last):
+        ...
+        crmkit.errors.NaiveDatetimeError: occurred_at: must be timezone-aware ...
+
+    .. versionadded:: 0.1.0
+    """
+
+    customer_id: str = attrs.field(validator=_id)
+    kind: InteractionKind = attrs.field(converter=_interaction_kind)
+    summary: str = attrs.field(converter=v.strip, validator=v.text(2000))
+    occurred_at: datetime | None = attrs.field(default=None, validator=_aware)
+    by: str | None = attrs.field(default=None, validator=_optional_id)
+    contact_id: str | None = attrs.field(default=None, validator=_optional_id)
+    channel: Channel | None = attrs.field(default=None, converter=_channel)
+    links: tuple[str, ...] = attrs.field(default=(), converter=_links)
+    actor: str | None = attrs.field(default=None, validator=_optional_id)
+
+
+@attrs.frozen
+class RenameCustomer:
+    """Give a customer a new name.
+
+    Example:
+        >>> RenameCustomer("cus_1", " Formosa Tea Company ").name
+        'Formosa Tea Company'
+
+    .. versionadded:: 0.1.0
+    """
+
+    customer_id: str = attrs.field(validator=_id)
+    name: str = attrs.field(converter=v.strip, validator=v.text(200))
+    actor: str | None = attrs.field(default=None, validator=_optional_id)
+
+
+@attrs.frozen
+class TagCustomer:
+    """Add tags to and remove tags from a customer (tags in both are removed).
+
+    Example:
+        >>> TagCustomer("cus_1", add=["VIP"], remove=["new"]).add
+        ('vip',)
+        >>> TagCustomer("cus_1", add="vip")
+        Traceback (most recent call last):
+        ...
+        crmkit.errors.ValidationError: add: must be a list of text, not str
+
+    .. versionadded:: 0.1.0
+    """
+
+    customer_id: str = attrs.field(validator=_id)
+    add: tuple[str, ...] = attrs.field(default=(), converter=_add)
+    remove: tuple[str, ...] = attrs.field(default=(), converter=_remove)
+    actor: str | None = attrs.field(default=None, validator=_optional_id)
+
+
+@attrs.frozen
+class AssignCustomerOwner:
+    """Give a customer to a user (``owner`` is a user id), or to nobody with ``None``.
+
+    Example:
+        >>> AssignCustomerOwner("cus_1", "u_amy").owner
+        'u_amy'
+        >>> AssignCustomerOwner("cus_1", None).owner is None
+        True
+
+    .. versionadded:: 0.1.0
+    """
+
+    customer_id: str = attrs.field(validator=_id)
+    owner: str | None = attrs.field(validator=_optional_id)
+    actor: str | None = attrs.field(default=None, validator=_optional_id)

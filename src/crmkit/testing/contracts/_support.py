@@ -1,0 +1,150 @@
+"""Sample aggregates and small steps the contract suites share (private)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from crmkit.customers import Contact, Customer, Interaction
+from crmkit.kernel.aggregate import Aggregate
+from crmkit.kernel.events import DomainEvent
+from crmkit.kernel.query import Query
+from crmkit.kernel.time import ManualClock
+from crmkit.ports import Repository, Store, UnitOfWork
+
+#: When every contract test's clock starts: a Monday morning in Taipei.
+START = datetime(2026, 1, 5, 9, 0, tzinfo=ZoneInfo("Asia/Taipei"))
+
+
+def new_clock() -> ManualClock:
+    """Return a fresh clock standing at :data:`START`."""
+    return ManualClock(START)
+
+
+def customer(id: str, name: str = "Acme", *, now: datetime = START, **fields: Any) -> Customer:
+    """Register a company customer (``fields`` go to ``Customer.register``)."""
+    fields.setdefault("kind", "company")
+    return Customer.register(id=id, name=name, now=now, **fields)
+
+
+def contact(id: str, customer_id: str, *, now: datetime = START, **fields: Any) -> Contact:
+    """Create a contact of ``customer_id`` (``fields`` go to ``Contact.create``)."""
+    fields.setdefault("name", "Amy Chen")
+    return Contact.create(id=id, customer_id=customer_id, now=now, **fields)
+
+
+def interaction(id: str, customer_id: str, *, now: datetime = START, **fields: Any) -> Interaction:
+    """Log a call with ``customer_id`` (``fields`` go to ``Interaction.log``)."""
+    fields.setdefault("kind", "call")
+    fields.setdefault("summary", "Asked for a quote")
+    fields.setdefault("occurred_at", now - timedelta(hours=1))
+    return Interaction.log(id=id, customer_id=customer_id, now=now, **fields)
+
+
+def full_customer(id: str = "cus_full") -> Customer:
+    """A customer with every optional field set and a changed lifecycle."""
+    c = Customer.register(
+        id=id,
+        name="Ōkami 大神 Trading",
+        kind="person",
+        now=START,
+        tags=["VIP", "台北", "wholesale"],
+        source="2025 trade show",
+        owner="u_amy",
+    )
+    c.change_lifecycle("active", now=START)
+    return c
+
+
+def full_contact(id: str = "con_full", customer_id: str = "cus_full") -> Contact:
+    """A contact with every optional field set."""
+    return Contact.create(
+        id=id,
+        customer_id=customer_id,
+        name="Chen Mei-Ling 陳美玲",
+        now=START,
+        emails=["Mei@Example.com", "ml.chen@example.org"],
+        phones=["0912-345-678", "+886 2 2345 6789"],
+        region="TW",
+        role="CFO",
+        decision_maker=True,
+        birthday=date(1990, 4, 1),
+        locale="zh-Hant-TW",
+        preferred_channel="line",
+    )
+
+
+def full_interaction(
+    id: str = "int_full", customer_id: str = "cus_full", contact_id: str = "con_full"
+) -> Interaction:
+    """An interaction with every optional field set."""
+    return Interaction.log(
+        id=id,
+        customer_id=customer_id,
+        kind="meeting",
+        summary="Walked through the 20-seat quote; 需要報價單",
+        occurred_at=START - timedelta(days=1, minutes=30),
+        now=START,
+        by="u_amy",
+        contact_id=contact_id,
+        channel="in_person",
+        links=["quo_1", "opp_7"],
+    )
+
+
+def repository_for(uow: UnitOfWork, aggregate: Aggregate) -> Repository[Any]:
+    """Return the repository of ``uow`` that stores ``aggregate``'s class."""
+    if isinstance(aggregate, Customer):
+        return uow.customers
+    if isinstance(aggregate, Contact):
+        return uow.contacts
+    if isinstance(aggregate, Interaction):
+        return uow.interactions
+    raise TypeError(f"no repository for {type(aggregate).__name__}")  # pragma: no cover
+
+
+def store_all(store: Store, aggregates: Iterable[Aggregate]) -> tuple[DomainEvent, ...]:
+    """Add every aggregate in one unit of work and commit it; return the committed events."""
+    with store.unit_of_work() as uow:
+        for aggregate in aggregates:
+            repository_for(uow, aggregate).add(aggregate)
+        return uow.commit()
+
+
+def add_and_commit(uow: UnitOfWork, aggregate: Aggregate) -> tuple[DomainEvent, ...]:
+    """Add ``aggregate`` and commit ``uow`` (a conflict may surface at either step)."""
+    repository_for(uow, aggregate).add(aggregate)
+    return uow.commit()
+
+
+def save_and_commit(uow: UnitOfWork, aggregate: Aggregate) -> tuple[DomainEvent, ...]:
+    """Save ``aggregate`` and commit ``uow`` (a conflict may surface at either step)."""
+    repository_for(uow, aggregate).save(aggregate)
+    return uow.commit()
+
+
+def remove_and_commit(uow: UnitOfWork, aggregate: Aggregate) -> tuple[DomainEvent, ...]:
+    """Remove ``aggregate`` and commit ``uow`` (a conflict may surface at either step)."""
+    repository_for(uow, aggregate).remove(aggregate)
+    return uow.commit()
+
+
+def read_customer(store: Store, id: str) -> Customer:
+    """Read one customer in a fresh unit of work."""
+    with store.unit_of_work() as uow:
+        return uow.customers.get(id)
+
+
+def customer_ids(store: Store) -> list[str]:
+    """Return the ids of every stored customer, in id order."""
+    with store.unit_of_work() as uow:
+        found: list[str] = []
+        query = Query().take(1000)
+        page = uow.customers.query(query)
+        found += [c.id for c in page.items]
+        while page.next_cursor is not None:
+            page = uow.customers.query(query.after(page.next_cursor))
+            found += [c.id for c in page.items]
+        return found
