@@ -1,4 +1,4 @@
-"""Every ```python block in README.md and docs/ runs, so the documentation cannot drift from the code.
+"""Every ```python block in README.md and docs/ runs, so the docs cannot drift from the code.
 
 Blocks of one file run in order in one namespace: a later block may use names an earlier one
 defined. A block whose first line starts with ``>>>`` is a doctest (its output is checked with
@@ -96,7 +96,7 @@ def _run_doctest(block: Block, path: Path, namespace: dict[str, Any]) -> None:
 def _run_script(block: Block, path: Path, namespace: dict[str, Any]) -> None:
     # Pad with blank lines so a traceback's line numbers are the Markdown file's own.
     source = "\n" * (block.lineno - 1) + block.code
-    exec(compile(source, str(path), "exec"), namespace)  # noqa: S102 - the docs' own code
+    exec(compile(source, str(path), "exec"), namespace)  # the docs' own code
 
 
 @pytest.mark.parametrize(

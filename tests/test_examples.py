@@ -19,7 +19,7 @@ def test_there_are_examples() -> None:
 
 def run_example(script: Path, cwd: Path) -> str:
     """Run ``script`` as a user would (in ``cwd``, warnings as errors); return its stdout."""
-    done = subprocess.run(  # noqa: S603 - our own example scripts
+    done = subprocess.run(
         [sys.executable, "-W", "error", str(script)],
         cwd=cwd,
         capture_output=True,

@@ -1,8 +1,10 @@
 """The one cattrs converter: every crmkit object to JSON-ready data and back.
 
 Conventions: ``Money`` as ``{"amount": "12.30", "currency": "TWD"}`` (amount as a string, never a
-float); ``Decimal`` as a string; aware ``datetime`` as ISO 8601 with its offset; ``date`` as ISO
-8601; enums by value; tuples as lists; domain events carry an ``event_type`` tag so a list of
+float); ``Decimal`` as a string; aware ``datetime`` as ISO 8601 with its offset, plus the IANA
+zone in brackets when it has one (RFC 9557: ``2026-11-01T01:30:00-05:00[America/New_York]``), so
+a local business time comes back in its own zone and an ambiguous hour keeps its ``fold``;
+``date`` as ISO 8601; enums by value; tuples as lists; domain events carry an ``event_type`` tag so a list of
 mixed events round-trips. Structuring validates through the classes' own validators, and any
 problem comes back as one :class:`~crmkit.errors.ValidationError` listing each field path.
 
@@ -25,13 +27,16 @@ from __future__ import annotations
 import enum
 import functools
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_origin
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 import cattrs
+import cattrs.cols
 from cattrs.errors import (
     BaseValidationError,
     ClassValidationError,
@@ -43,6 +48,7 @@ from cattrs.v import format_exception
 from crmkit.errors import FieldError, ValidationError
 from crmkit.kernel.events import DomainEvent, event_class
 from crmkit.kernel.money import Money, _to_decimal
+from crmkit.kernel.query import Filter, _from_jsonable, _jsonable
 from crmkit.kernel.time import ensure_aware
 
 __all__ = [
@@ -57,13 +63,58 @@ __all__ = [
 T = TypeVar("T")
 
 
+_ZONED = re.compile(r"^(?P<instant>[^\[\]]+)\[(?P<zone>[^\[\]]+)\]$")
+
+
+def _unstructure_datetime(value: datetime) -> str:
+    """ISO 8601 with offset; an IANA zone is kept as an RFC 9557 suffix (``[Asia/Taipei]``)."""
+    text = ensure_aware(value, "").isoformat()
+    if isinstance(value.tzinfo, ZoneInfo):
+        text += f"[{value.tzinfo.key}]"
+    return text
+
+
 def _structure_datetime(value: Any, _type: type) -> datetime:
     if isinstance(value, str):
+        zone: ZoneInfo | None = None
+        match = _ZONED.match(value)
+        text = value
+        if match is not None:
+            text = match["instant"]
+            try:
+                zone = ZoneInfo(match["zone"])
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValidationError(f"{match['zone']!r} is not an IANA time zone") from None
         try:
-            value = datetime.fromisoformat(value)
+            parsed = datetime.fromisoformat(text)
         except ValueError:
             raise ValidationError(f"{value!r} is not an ISO 8601 datetime") from None
+        aware = ensure_aware(parsed, "")
+        return aware.astimezone(zone) if zone is not None else aware
     return ensure_aware(value, "")
+
+
+def _is_list_or_tuple(cls: Any) -> bool:
+    origin = get_origin(cls)
+    args = get_args(cls)
+    return origin is list or (origin is tuple and len(args) == 2 and args[1] is Ellipsis)
+
+
+def _sequence_factory(conv: cattrs.Converter) -> Any:
+    def factory(cls: Any) -> Any:
+        if get_origin(cls) is list:
+            inner = cattrs.cols.list_structure_factory(cls, conv)
+        else:
+            inner = cattrs.cols.homogenous_tuple_structure_factory(cls, conv)
+
+        def structure_sequence(value: Any, typ: Any) -> Any:
+            if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+                raise ValidationError(f"must be a list, not {type(value).__name__}")
+            return inner(value, typ)
+
+        return structure_sequence
+
+    return factory
 
 
 def _structure_date(value: Any, _type: type) -> date:
@@ -91,6 +142,24 @@ def _structure_money(value: Any, _type: type) -> Money:
         problems += [FieldError(k, "is not a Money field") for k in extra]
         raise ValidationError(errors=problems)
     return Money(value["amount"], value["currency"])
+
+
+def _structure_filter(value: Any, _type: type) -> Filter:
+    if not isinstance(value, Mapping):
+        raise ValidationError(f"must be an object, not {type(value).__name__}")
+    extra = sorted(set(value) - {"field", "op", "value"})
+    missing = [k for k in ("field", "op", "value") if k not in value]
+    if extra or missing:
+        problems = [FieldError(k, "is required") for k in missing]
+        problems += [FieldError(k, "is not a known field") for k in extra]
+        raise ValidationError(errors=problems)
+    if not isinstance(value["field"], str):
+        raise ValidationError(f"must be str, not {type(value['field']).__name__}", path="field")
+    try:
+        decoded = _from_jsonable(value["value"])
+    except (ValueError, TypeError, KeyError, ArithmeticError):
+        raise ValidationError("is not a filter value crmkit wrote", path="value") from None
+    return Filter(value["field"], value["op"], decoded)
 
 
 def _strict(kind: type) -> Any:
@@ -142,7 +211,7 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook_func(_is_enum, _structure_enum)
     conv.register_unstructure_hook(Decimal, str)
     conv.register_structure_hook(Decimal, lambda v, _t: _to_decimal(v, ""))
-    conv.register_unstructure_hook(datetime, lambda d: ensure_aware(d, "").isoformat())
+    conv.register_unstructure_hook(datetime, _unstructure_datetime)
     conv.register_structure_hook(datetime, _structure_datetime)
     conv.register_unstructure_hook(date, lambda d: d.isoformat())
     conv.register_structure_hook(date, _structure_date)
@@ -150,6 +219,12 @@ def make_converter() -> cattrs.Converter:
         Money, lambda m: {"amount": str(m.amount), "currency": m.currency}
     )
     conv.register_structure_hook(Money, _structure_money)
+    conv.register_structure_hook_factory(_is_list_or_tuple, _sequence_factory(conv))
+    # A filter's value is typed Any: keep its type with the same tags cursors use.
+    conv.register_unstructure_hook(
+        Filter, lambda f: {"field": f.field, "op": f.op.value, "value": _jsonable(f.value)}
+    )
+    conv.register_structure_hook(Filter, _structure_filter)
 
     def unstructure_event_factory(cls: type[DomainEvent]) -> Any:
         inner = cattrs.gen.make_dict_unstructure_fn(cls, conv)
@@ -225,14 +300,21 @@ def structure(data: Any, cls: type[T]) -> T:
         >>> structure({"id": "cus_1", "name": "", "kind": "alien"}, Customer)
         Traceback (most recent call last):
         ...
-        crmkit.errors.ValidationError: 3 problems: kind: 'alien' is not one of ...
+        crmkit.errors.ValidationError: 2 problems: kind: 'alien' is not one of 'company', 'person';
+        created_at: is required
     """
     if attrs.has(cls) and not isinstance(data, Mapping):
         raise ValidationError(f"must be an object, not {type(data).__name__}")
     try:
         return default_converter().structure(data, cls)
     except BaseValidationError as exc:
-        raise ValidationError(errors=_flatten(exc, "", cls)) from None
+        # Keep the most precise class when every problem is of one kind (NaiveDatetimeError).
+        kinds = {
+            type(leaf) if isinstance(leaf, ValidationError) else ValidationError
+            for leaf in _leaves(exc)
+        }
+        error_class = kinds.pop() if len(kinds) == 1 else ValidationError
+        raise error_class(errors=_flatten(exc, "", cls)) from None
     except ValidationError:
         raise
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
@@ -263,6 +345,13 @@ def from_json(text: str | bytes, cls: type[T]) -> T:
     except (ValueError, TypeError) as exc:
         raise ValidationError(f"is not valid JSON: {exc}") from None
     return structure(data, cls)
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    nested = getattr(exc, "exceptions", None)
+    if isinstance(nested, tuple):
+        return [leaf for sub in nested for leaf in _leaves(sub)]
+    return [exc]
 
 
 def _join(path: str, part: str) -> str:

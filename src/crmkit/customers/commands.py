@@ -40,7 +40,7 @@ from crmkit.customers._model import (
 from crmkit.errors import ValidationError
 from crmkit.kernel import _validators as v
 from crmkit.kernel.ids import check_id
-from crmkit.kernel.time import validate_aware
+from crmkit.kernel.time import validate_optional_aware
 
 __all__ = [
     "AddContact",
@@ -108,7 +108,7 @@ def _date(instance: Any, attribute: Any, value: date | None) -> None:
 
 
 def _aware(instance: Any, attribute: Any, value: datetime | None) -> None:
-    validate_aware(instance, attribute, value)
+    validate_optional_aware(instance, attribute, value)
 
 
 def _region(value: object) -> str | None:

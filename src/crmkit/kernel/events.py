@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import ClassVar, cast
+from typing import Any, ClassVar, cast
 
 import attrs
 
 from crmkit.errors import ValidationError
+from crmkit.kernel.ids import check_id
 from crmkit.kernel.time import validate_aware
 
 __all__ = ["DomainEvent", "event_class"]
@@ -35,6 +36,22 @@ __all__ = ["DomainEvent", "event_class"]
 
 def _new_event_id() -> str:
     return uuid.uuid4().hex
+
+
+def _id(_instance: object, attribute: attrs.Attribute[str], value: Any) -> None:
+    check_id(value, attribute.name)
+
+
+def _optional_id(_instance: object, attribute: attrs.Attribute[str | None], value: Any) -> None:
+    if value is not None:
+        check_id(value, attribute.name)
+
+
+def _version(_instance: object, _attribute: object, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(
+            f"must be a non-negative int, got {value!r}", path="aggregate_version"
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -52,11 +69,11 @@ class DomainEvent:
 
     event_type: ClassVar[str] = "kernel.DomainEvent"
 
-    aggregate_id: str
+    aggregate_id: str = attrs.field(validator=_id)
     occurred_at: datetime = attrs.field(validator=validate_aware)
-    actor: str | None = None
-    aggregate_version: int = 0
-    event_id: str = attrs.field(factory=_new_event_id)
+    actor: str | None = attrs.field(default=None, validator=_optional_id)
+    aggregate_version: int = attrs.field(default=0, validator=_version)
+    event_id: str = attrs.field(factory=_new_event_id, validator=_id)
 
 
 def _all_subclasses(cls: type[DomainEvent]) -> list[type[DomainEvent]]:

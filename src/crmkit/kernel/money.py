@@ -200,7 +200,15 @@ class Money:
             Money('0', 'CNY')
         """
         total = cls.zero(currency)
-        for item in items:
+        if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
+            raise ValidationError(
+                f"must be an iterable of Money, not {type(items).__name__}", path="items"
+            )
+        for i, item in enumerate(items):
+            if not isinstance(item, Money):
+                raise ValidationError(
+                    f"must be Money, not {type(item).__name__} ({item!r})", path=f"items[{i}]"
+                )
             total = total + item
         return total
 
@@ -262,9 +270,19 @@ class Money:
             >>> Money("149.50", "TWD").round(cash=True)
             Money('150', 'TWD')
         """
+        try:
+            rounding = Rounding(mode).value
+        except ValueError:
+            allowed = ", ".join(m.name for m in Rounding)
+            raise ValidationError(
+                f"{mode!r} is not a rounding mode ({allowed})", path="mode"
+            ) from None
         digits = currency_digits(self.currency, cash=cash)
         exponent = Decimal(1).scaleb(-digits)
-        return Money(self.amount.quantize(exponent, rounding=Rounding(mode).value), self.currency)
+        rounded = self.amount.quantize(exponent, rounding=rounding)
+        if rounded.is_zero():
+            rounded = rounded.copy_abs()  # no "-0" after rounding a small negative amount
+        return Money(rounded, self.currency)
 
     def allocate(self, ratios: Sequence[Number]) -> tuple[Money, ...]:
         """Split into parts proportional to ``ratios`` that sum exactly to this amount.
@@ -325,7 +343,11 @@ class Money:
                 path="locale",
             ) from None
         if not cash:
-            return format_currency(self.amount, self.currency, locale=loc)
+            # decimal_quantization=False: an amount with more digits than the currency shows
+            # them all; the formatter never rounds (round in the domain, with a named mode).
+            return format_currency(
+                self.amount, self.currency, locale=loc, decimal_quantization=False
+            )
         digits = currency_digits(self.currency, cash=True)
         pattern = copy.copy(loc.currency_formats["standard"])
         pattern.frac_prec = (digits, digits)
@@ -351,17 +373,27 @@ class Money:
                 details={"currencies": [self.currency, other.currency]},
             )
 
-    def __add__(self, other: object) -> Money:
+    def _money(self, other: object, verb: str) -> Money:
         if not isinstance(other, Money):
-            return NotImplemented
-        self._same(other, "add")
-        return Money(self.amount + other.amount, self.currency)
+            raise ValidationError(
+                f"cannot {verb} {type(other).__name__} ({other!r}) and Money; "
+                f"make it Money first, e.g. Money({str(other)!r}, {self.currency!r})",
+                path="other",
+            )
+        self._same(other, verb)
+        return other
+
+    def __add__(self, other: object) -> Money:
+        return Money(self.amount + self._money(other, "add").amount, self.currency)
+
+    def __radd__(self, other: object) -> Money:
+        return Money(self._money(other, "add").amount + self.amount, self.currency)
 
     def __sub__(self, other: object) -> Money:
-        if not isinstance(other, Money):
-            return NotImplemented
-        self._same(other, "subtract")
-        return Money(self.amount - other.amount, self.currency)
+        return Money(self.amount - self._money(other, "subtract").amount, self.currency)
+
+    def __rsub__(self, other: object) -> Money:
+        return Money(self._money(other, "subtract").amount - self.amount, self.currency)
 
     def __mul__(self, factor: object) -> Money:
         if isinstance(factor, Money):

@@ -19,7 +19,7 @@ import base64
 import enum
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
@@ -71,6 +71,14 @@ class Op(str, enum.Enum):
     STARTSWITH = "startswith"
 
 
+def _to_op(value: object) -> Op:
+    try:
+        return Op(value)
+    except ValueError:
+        allowed = ", ".join(repr(o.value) for o in Op)
+        raise ValidationError(f"{value!r} is not an operator ({allowed})", path="op") from None
+
+
 @attrs.frozen
 class Filter:
     """One condition: ``field op value``.
@@ -83,7 +91,7 @@ class Filter:
     """
 
     field: str
-    op: Op = attrs.field(converter=Op)
+    op: Op = attrs.field(converter=_to_op)
     value: Any
 
 
@@ -104,6 +112,10 @@ class Order:
     @classmethod
     def parse(cls, spec: str) -> Order:
         """Read ``"name"`` or ``"-name"`` (descending)."""
+        if not isinstance(spec, str) or not spec.lstrip("-"):
+            raise ValidationError(
+                f"must be a field name, optionally prefixed by '-', not {spec!r}", path="order_by"
+            )
         if spec.startswith("-"):
             return cls(spec[1:], True)
         return cls(spec)
@@ -137,7 +149,7 @@ class Query:
 
     def filter(self, field: str, op: Op | str, value: Any) -> Query:
         """Return this query with one more condition."""
-        return attrs.evolve(self, filters=(*self.filters, Filter(field, Op(op), value)))
+        return attrs.evolve(self, filters=(*self.filters, Filter(field, _to_op(op), value)))
 
     def order(self, *specs: str) -> Query:
         """Return this query sorted by ``specs`` (``"name"``, ``"-created_at"``)."""
@@ -248,7 +260,7 @@ def _jsonable(value: Scalar) -> Any:
         return {"dt": value.isoformat()}
     if isinstance(value, date):
         return {"date": value.isoformat()}
-    return {"t": list(value)}
+    return {"t": [_jsonable(v) for v in value]}
 
 
 def _from_jsonable(value: Any) -> Scalar:
@@ -259,7 +271,7 @@ def _from_jsonable(value: Any) -> Scalar:
             return datetime.fromisoformat(value["dt"])
         if "date" in value:
             return date.fromisoformat(value["date"])
-        return tuple(value["t"])
+        return tuple(_from_jsonable(v) for v in value["t"])  # type: ignore[misc]
     return value  # type: ignore[no-any-return]
 
 
@@ -284,20 +296,27 @@ def decode_cursor(cursor: str) -> list[Scalar]:
         if not isinstance(values, list):
             raise TypeError
         return [_from_jsonable(v) for v in values]
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, ArithmeticError):
         raise ValidationError("is not a cursor this query returned", path="cursor") from None
 
 
 # ----- evaluation in Python ----------------------------------------------------------------
 
 
+def _comparable(value: Any) -> Any:
+    # Aware datetimes in one zone compare by wall time, ignoring ``fold``; compare instants.
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc)
+    return value
+
+
 def _sort_key(value: Scalar) -> tuple[int, Any]:
-    return (0, 0) if value is None else (1, value)
+    return (0, 0) if value is None else (1, _comparable(value))
 
 
 def _matches(row: Mapping[str, Scalar], flt: Filter) -> bool:
-    value = row.get(flt.field)
-    target = flt.value
+    value = _comparable(row.get(flt.field))
+    target = _comparable(flt.value)
     try:
         if flt.op is Op.EQ:
             return bool(value == target)
@@ -344,16 +363,24 @@ def run_query(rows: Iterable[tuple[str, Mapping[str, Scalar], T]], query: Query)
         ]
 
     orders = [*query.order_by, Order("id")]
-    for position in reversed(range(len(orders))):
-        selected.sort(
-            key=lambda r, p=position: _sort_key(key_values(r)[p]),  # type: ignore[misc]
-            reverse=orders[position].descending,
-        )
+    try:
+        for position in reversed(range(len(orders))):
+            selected.sort(
+                key=lambda r, p=position: _sort_key(key_values(r)[p]),  # type: ignore[misc]
+                reverse=orders[position].descending,
+            )
+    except TypeError:
+        raise ValidationError(
+            "cannot sort: a field holds values of different types", path="query.order_by"
+        ) from None
     if query.cursor is not None:
         after = decode_cursor(query.cursor)
         if len(after) != len(orders):
             raise ValidationError("is not a cursor this query returned", path="cursor")
-        selected = [r for r in selected if _after(key_values(r), after, orders)]
+        try:
+            selected = [r for r in selected if _after(key_values(r), after, orders)]
+        except TypeError:
+            raise ValidationError("is not a cursor this query returned", path="cursor") from None
     page = selected[: query.limit]
     more = len(selected) > query.limit
     cursor = encode_cursor(key_values(page[-1])) if more and page else None

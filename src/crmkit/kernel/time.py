@@ -20,7 +20,14 @@ from typing import Any, Protocol, runtime_checkable
 
 from crmkit.errors import NaiveDatetimeError, ValidationError
 
-__all__ = ["Clock", "ManualClock", "SystemClock", "ensure_aware", "validate_aware"]
+__all__ = [
+    "Clock",
+    "ManualClock",
+    "SystemClock",
+    "ensure_aware",
+    "validate_aware",
+    "validate_optional_aware",
+]
 
 
 def ensure_aware(value: object, path: str = "datetime") -> datetime:
@@ -49,7 +56,7 @@ def ensure_aware(value: object, path: str = "datetime") -> datetime:
 
 
 def validate_aware(_instance: object, attribute: object, value: Any) -> None:
-    """Validate an attrs field holding an aware datetime (``None`` passes for optional fields).
+    """Validate an attrs field holding an aware datetime (required: ``None`` is refused).
 
     Example:
         >>> import attrs
@@ -64,9 +71,20 @@ def validate_aware(_instance: object, attribute: object, value: Any) -> None:
 
     .. versionadded:: 0.1.0
     """
-    if value is None:
-        return
     ensure_aware(value, getattr(attribute, "name", "datetime"))
+
+
+def validate_optional_aware(instance: object, attribute: object, value: Any) -> None:
+    """Validate an optional attrs field: ``None`` or an aware datetime.
+
+    Example:
+        >>> validate_optional_aware(None, None, None) is None
+        True
+
+    .. versionadded:: 0.1.0
+    """
+    if value is not None:
+        validate_aware(instance, attribute, value)
 
 
 @runtime_checkable

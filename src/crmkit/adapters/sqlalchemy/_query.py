@@ -21,8 +21,6 @@ from crmkit.kernel.query import Filter, Op, Order, decode_cursor
 
 __all__ = ["TableView"]
 
-_COMPARE = {Op.LT: "__lt__", Op.LE: "__le__", Op.GT: "__gt__", Op.GE: "__ge__"}
-
 
 class TableView:
     """One record type's tables, with the SQL for its queries."""
@@ -63,14 +61,23 @@ class TableView:
             if kind != "text":
                 return sa.false()
             prefix = str(value)
-            return sa.func.substr(col, 1, len(prefix)) == prefix
+            starts: ColumnElement[bool] = sa.func.substr(col, 1, len(prefix)) == prefix
+            return starts
         if value is None:
             return sa.false()
         if not fits(kind, value):
             raise _incomparable(flt, kind)
         target = to_column(kind, value)
-        result: ColumnElement[bool] = getattr(col, _COMPARE[op])(target)
-        return result
+        compared: ColumnElement[bool]
+        if op is Op.LT:
+            compared = col < target
+        elif op is Op.LE:
+            compared = col <= target
+        elif op is Op.GT:
+            compared = col > target
+        else:
+            compared = col >= target
+        return compared
 
     @staticmethod
     def _eq(col: sa.Column[Any], kind: str, value: Any) -> ColumnElement[bool]:
@@ -78,7 +85,8 @@ class TableView:
             return col.is_(None)
         if not fits(kind, value):
             return sa.false()
-        return col == to_column(kind, value)
+        equal: ColumnElement[bool] = col == to_column(kind, value)
+        return equal
 
     def _multi(self, flt: Filter) -> ColumnElement[bool]:
         side = self.sides[flt.field]
@@ -140,7 +148,7 @@ class TableView:
         if len(marks) != len(orders):
             raise _bad_cursor()
         values: list[Any] = []
-        for order, mark in zip(orders, marks):
+        for order, mark in zip(orders, marks, strict=True):
             kind = self.kinds[order.field]
             if mark is None and order.field != "id":
                 values.append(None)
@@ -151,7 +159,7 @@ class TableView:
         alternatives: list[ColumnElement[bool]] = []
         for i, order in enumerate(orders):
             parts: list[ColumnElement[bool]] = []
-            for prev, value in zip(orders[:i], values[:i]):
+            for prev, value in zip(orders[:i], values[:i], strict=True):
                 prev_col = self.main.c[prev.field]
                 parts.append(prev_col.is_(None) if value is None else prev_col == value)
             col, value = self.main.c[order.field], values[i]

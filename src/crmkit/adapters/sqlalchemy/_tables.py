@@ -25,8 +25,9 @@ from crmkit.kernel.query import RecordType, Scalar
 
 __all__ = [
     "COLUMN_KINDS",
-    "FieldKind",
+    "DEFAULT_METADATA",
     "SCHEMA_VERSION",
+    "FieldKind",
     "make_metadata",
 ]
 
@@ -160,18 +161,18 @@ def make_metadata(
 
     .. versionadded:: 0.1.0
     """
-    kinds: dict[tuple[str, str], str] = dict(COLUMN_KINDS)
+    kinds: dict[tuple[str, str], FieldKind] = dict(COLUMN_KINDS)
     problems: list[FieldError] = []
-    for key, kind in (column_kinds or {}).items():
-        if kind not in _KINDS:
+    for key, declared in (column_kinds or {}).items():
+        if declared not in _KINDS:
             problems.append(
                 FieldError(
                     f"column_kinds[{key!r}]",
-                    f"{kind!r} is not a field kind; use one of {', '.join(_KINDS)}",
+                    f"{declared!r} is not a field kind; use one of {', '.join(_KINDS)}",
                 )
             )
         else:
-            kinds[key] = kind
+            kinds[key] = declared
     record_types = list(record_types)
     for n, record_type in enumerate(record_types):
         if not isinstance(record_type, RecordType):
@@ -201,7 +202,7 @@ def make_metadata(
         raise ValidationError(errors=problems)
 
     md = sa.MetaData()
-    for record_type in cast("list[RecordType[Any]]", record_types):
+    for record_type in record_types:
         name = record_type.name
         table_name = f"crm_{name}"
         columns: list[sa.Column[Any]] = [
@@ -213,7 +214,7 @@ def make_metadata(
         indexes: list[sa.Index] = []
         multi: list[str] = []
         for field in record_type.fields:
-            kind = kinds.get((name, field), "text")
+            kind: FieldKind = kinds.get((name, field), "text")
             if kind == "multi":
                 multi.append(field)
                 continue
@@ -349,7 +350,9 @@ def check_text(value: str, path: str, limit: int = TEXT_LENGTH) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValidationError("is not valid Unicode (it holds a lone surrogate)", path=path) from None
+        raise ValidationError(
+            "is not valid Unicode (it holds a lone surrogate)", path=path
+        ) from None
     return value
 
 
@@ -364,8 +367,7 @@ def stored_value(record_type_name: str, field: str, kind: str, value: Scalar) ->
             return []
         if isinstance(value, str) or not isinstance(value, (tuple, list)):
             raise ValidationError(
-                f"a multi-valued field must project a tuple of text, not "
-                f"{type(value).__name__}",
+                f"a multi-valued field must project a tuple of text, not {type(value).__name__}",
                 path=path,
             )
         distinct: dict[str, None] = {}
@@ -390,3 +392,7 @@ def stored_value(record_type_name: str, field: str, kind: str, value: Scalar) ->
     if kind == "text":
         return check_text(cast("str", value), path)
     return to_column(kind, value)
+
+
+#: crmkit's tables for its own record types (public as ``crmkit.adapters.sqlalchemy.metadata``).
+DEFAULT_METADATA = make_metadata()
