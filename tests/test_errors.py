@@ -97,10 +97,16 @@ def test_rule_violation_and_definition_error_are_kept_apart() -> None:
 def test_crm_error_message_details_and_to_dict() -> None:
     err = CRMError("something failed", details={"id": "c1"})
     assert str(err) == err.message == "something failed"
-    assert err.to_dict() == {"code": "crm_error", "message": "something failed",
-                             "details": {"id": "c1"}}
-    assert NotFoundError("gone").to_dict() == {"code": "not_found", "message": "gone",
-                                               "details": {}}
+    assert err.to_dict() == {
+        "code": "crm_error",
+        "message": "something failed",
+        "details": {"id": "c1"},
+    }
+    assert NotFoundError("gone").to_dict() == {
+        "code": "not_found",
+        "message": "gone",
+        "details": {},
+    }
 
 
 def test_details_are_copied_not_shared() -> None:
@@ -138,8 +144,7 @@ def test_str_with_several_problems_names_each_field() -> None:
         ]
     )
     assert str(err) == (
-        "3 problems: name: must not be empty; emails[0]: is not an email address; "
-        "is not a customer"
+        "3 problems: name: must not be empty; emails[0]: is not an email address; is not a customer"
     )
     assert [e["path"] for e in err.details["errors"]] == ["name", "emails[0]", ""]
 
@@ -194,8 +199,12 @@ def test_concurrency_error_stale() -> None:
         "customers 'cus_1' was changed by someone else (read version 3, stored version 4); "
         "reload and retry"
     )
-    assert err.details == {"kind": "customers", "id": "cus_1", "expected_version": 3,
-                           "actual_version": 4}
+    assert err.details == {
+        "kind": "customers",
+        "id": "cus_1",
+        "expected_version": 3,
+        "actual_version": 4,
+    }
     removed = ConcurrencyError.stale("leads", "l1", expected=1, actual=None)
     assert "it was removed" in str(removed)
     assert removed.details["actual_version"] is None
@@ -220,7 +229,7 @@ def test_to_dict_is_json_ready(cls: type[CRMError]) -> None:
 )
 def test_errors_survive_pickling(err: CRMError) -> None:
     # Hosts send errors across processes (task queues, multiprocessing).
-    back = pickle.loads(pickle.dumps(err))  # noqa: S301
+    back = pickle.loads(pickle.dumps(err))
     assert type(back) is type(err)
     assert back.to_dict() == err.to_dict()
     assert getattr(back, "errors", None) == getattr(err, "errors", None)

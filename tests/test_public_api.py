@@ -13,7 +13,6 @@ A public module is one whose dotted name has no part starting with ``_``. For ea
 """
 
 from __future__ import annotations
-
 import __future__
 
 import importlib
@@ -73,7 +72,7 @@ def _defined_here(module: types.ModuleType, obj: Any) -> bool:
     if where == module.__name__:
         return True
     prefix = module.__name__ + "."
-    return where.startswith(prefix) and _is_private(where[len(prefix):])
+    return where.startswith(prefix) and _is_private(where[len(prefix) :])
 
 
 def _is_documented_kind(obj: Any) -> bool:

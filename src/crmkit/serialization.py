@@ -29,7 +29,7 @@ import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, TypeVar, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -44,6 +44,7 @@ from cattrs.errors import (
     IterableValidationError,
 )
 from cattrs.v import format_exception
+from dateutil.parser import isoparse
 
 from crmkit.errors import FieldError, ValidationError
 from crmkit.kernel.events import DomainEvent, event_class
@@ -66,6 +67,16 @@ T = TypeVar("T")
 _ZONED = re.compile(r"^(?P<instant>[^\[\]]+)\[(?P<zone>[^\[\]]+)\]$")
 
 
+def _parse_iso(text: str) -> datetime:
+    """Parse ISO 8601 the same way on every Python (3.10's fromisoformat rejects ``Z``)."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        parsed = isoparse(text)
+    offset = parsed.utcoffset()
+    return parsed if offset is None else parsed.replace(tzinfo=timezone(offset))
+
+
 def _unstructure_datetime(value: datetime) -> str:
     """ISO 8601 with offset; an IANA zone is kept as an RFC 9557 suffix (``[Asia/Taipei]``)."""
     text = ensure_aware(value, "").isoformat()
@@ -86,8 +97,8 @@ def _structure_datetime(value: Any, _type: type) -> datetime:
             except (ZoneInfoNotFoundError, ValueError):
                 raise ValidationError(f"{match['zone']!r} is not an IANA time zone") from None
         try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
+            parsed = _parse_iso(text)
+        except (ValueError, OverflowError):
             raise ValidationError(f"{value!r} is not an ISO 8601 datetime") from None
         aware = ensure_aware(parsed, "")
         return aware.astimezone(zone) if zone is not None else aware
@@ -277,6 +288,8 @@ def default_converter() -> cattrs.Converter:
     Example:
         >>> default_converter() is default_converter()
         True
+
+    .. versionadded:: 0.1.0
     """
     return make_converter()
 
@@ -288,6 +301,8 @@ def unstructure(obj: Any) -> Any:
         >>> from datetime import date
         >>> unstructure(date(2026, 1, 5))
         '2026-01-05'
+
+    .. versionadded:: 0.1.0
     """
     return default_converter().unstructure(obj)
 
@@ -302,6 +317,8 @@ def structure(data: Any, cls: type[T]) -> T:
         ...
         crmkit.errors.ValidationError: 2 problems: kind: 'alien' is not one of 'company', 'person';
         created_at: is required
+
+    .. versionadded:: 0.1.0
     """
     if attrs.has(cls) and not isinstance(data, Mapping):
         raise ValidationError(f"must be an object, not {type(data).__name__}")
@@ -328,6 +345,8 @@ def to_json(obj: Any) -> str:
         >>> from crmkit.kernel.money import Money
         >>> to_json(Money("100", "TWD"))
         '{"amount":"100","currency":"TWD"}'
+
+    .. versionadded:: 0.1.0
     """
     return json.dumps(unstructure(obj), ensure_ascii=False, separators=(",", ":"))
 
@@ -339,6 +358,8 @@ def from_json(text: str | bytes, cls: type[T]) -> T:
         >>> from crmkit.kernel.money import Money
         >>> from_json('{"amount": "5", "currency": "CNY"}', Money)
         Money('5', 'CNY')
+
+    .. versionadded:: 0.1.0
     """
     try:
         data = json.loads(text)

@@ -50,6 +50,9 @@ def test_normalising_an_email_twice_changes_nothing(email: str) -> None:
 # ----- phones ----------------------------------------------------------------------------------
 
 
+_FULL_WIDTH_MOBILE = "".join(chr(0xFF10 + int(d)) for d in "0912345678")  # as typed with an IME
+
+
 @pytest.mark.parametrize(
     ("raw", "region", "e164"),
     [
@@ -59,7 +62,7 @@ def test_normalising_an_email_twice_changes_nothing(email: str) -> None:
         ("(02) 2345-6789", "TW", "+886223456789"),
         ("+886 912 345 678", None, "+886912345678"),
         ("+886-2-2345-6789", "CN", "+886223456789"),  # an explicit +886 wins over the region
-        ("０９１２３４５６７８", "TW", "+886912345678"),  # full-width digits
+        (_FULL_WIDTH_MOBILE, "TW", "+886912345678"),
         # mainland China: mobile and Beijing landline
         ("138 0013 8000", "CN", "+8613800138000"),
         ("+86 138 0013 8000", None, "+8613800138000"),

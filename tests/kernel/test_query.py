@@ -43,15 +43,17 @@ _TAGS = ["vip", "b2b", "taipei"]
 
 @st.composite
 def _rows(draw: st.DrawFn, max_size: int = 30) -> list[Row]:
-    row_ids = draw(st.lists(st.text("abcdef0123", min_size=1, max_size=4), unique=True,
-                            max_size=max_size))
+    row_ids = draw(
+        st.lists(st.text("abcdef0123", min_size=1, max_size=4), unique=True, max_size=max_size)
+    )
     rows: list[Row] = []
     for row_id in row_ids:
         fields: dict[str, Scalar] = {
             "n": draw(st.none() | st.integers(-3, 3)),
             "s": draw(st.none() | st.sampled_from(["", "a", "ab", "b", "Ba"])),
-            "d": draw(st.sampled_from([Decimal("0"), Decimal("1.50"), Decimal("1.5"),
-                                       Decimal("-2")])),
+            "d": draw(
+                st.sampled_from([Decimal("0"), Decimal("1.50"), Decimal("1.5"), Decimal("-2")])
+            ),
             "flag": draw(st.booleans()),
             "tags": tuple(draw(st.lists(st.sampled_from(_TAGS), unique=True))),
             "when": draw(st.none() | st.sampled_from(_WHEN)),
@@ -97,12 +99,14 @@ def _oracle(value: Any, flt: Filter) -> bool:
         return isinstance(value, str) and value.startswith(target)
     if value is None:
         return False
-    return {
-        Op.LT: value < target,
-        Op.LE: value <= target,
-        Op.GT: value > target,
-        Op.GE: value >= target,
-    }[flt.op]
+    return bool(
+        {
+            Op.LT: value < target,
+            Op.LE: value <= target,
+            Op.GT: value > target,
+            Op.GE: value >= target,
+        }[flt.op]
+    )
 
 
 def _all_pages(rows: list[Row], query: Query) -> tuple[list[str], int]:
@@ -166,7 +170,7 @@ def test_limit_must_be_an_int_from_1_to_1000(limit: object) -> None:
 @pytest.mark.parametrize(
     "build",
     [
-        lambda: Filter("n", "bogus", 1),  # type: ignore[arg-type]
+        lambda: Filter("n", "bogus", 1),
         lambda: Query().filter("n", "bogus", 1),
         lambda: Query().order(5),  # type: ignore[arg-type]
     ],
@@ -207,8 +211,7 @@ def test_a_missing_field_is_none() -> None:
 
 
 _orders = st.lists(
-    st.builds(Order, st.sampled_from(["n", "s", "d", "flag", "tags", "when", "id"]),
-              st.booleans()),
+    st.builds(Order, st.sampled_from(["n", "s", "d", "flag", "tags", "when", "id"]), st.booleans()),
     max_size=3,
     unique_by=lambda o: o.field,
 ).map(tuple)
@@ -225,8 +228,9 @@ def test_paging_returns_every_match_exactly_once_in_sorted_order(
     assert pages == max(1, math.ceil(len(rows) / limit))
 
 
-@given(rows=_rows(), filters=st.lists(_filters(), max_size=2), orders=_orders,
-       limit=st.integers(1, 5))
+@given(
+    rows=_rows(), filters=st.lists(_filters(), max_size=2), orders=_orders, limit=st.integers(1, 5)
+)
 @settings(max_examples=100)
 def test_paging_through_a_filtered_query(
     rows: list[Row], filters: list[Filter], orders: tuple[Order, ...], limit: int
@@ -308,9 +312,7 @@ def test_a_damaged_cursor_is_a_validation_error(cursor: str) -> None:
     ids=["other-field", "more-fields", "text-vs-tuple", "fewer-fields"],
 )
 def test_a_cursor_from_another_query_is_a_validation_error(first: Query, second: Query) -> None:
-    rows: list[Row] = [
-        (f"c{i}", {"n": i, "s": f"s{i}", "tags": ("t",)}, f"c{i}") for i in range(5)
-    ]
+    rows: list[Row] = [(f"c{i}", {"n": i, "s": f"s{i}", "tags": ("t",)}, f"c{i}") for i in range(5)]
     cursor = run_query(rows, first).next_cursor
     assert cursor is not None
     with pytest.raises(ValidationError) as info:
@@ -369,10 +371,12 @@ def test_upcast_refuses_a_document_newer_than_known() -> None:
 
 
 def test_upcast_refuses_a_version_without_an_upcaster() -> None:
-    gappy: RecordType[_Note] = RecordType("notes", _Note, schema_version=3,
-                                          upcasters={2: lambda d: d})
-    with pytest.raises(ValidationError, match="no upcaster for notes documents from schema "
-                                              "version 1"):
+    gappy: RecordType[_Note] = RecordType(
+        "notes", _Note, schema_version=3, upcasters={2: lambda d: d}
+    )
+    with pytest.raises(
+        ValidationError, match="no upcaster for notes documents from schema version 1"
+    ):
         gappy.upcast({"id": "n1"}, 1)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -135,8 +136,11 @@ def test_manual_clock_advances_by_the_sum_of_its_steps(steps: list[timedelta]) -
 # ----- aware_datetimes strategy ----------------------------------------------------------------
 
 
-@given(aware_datetimes(datetime(2026, 3, 8, 5, tzinfo=timezone.utc),
-                       datetime(2026, 3, 8, 9, tzinfo=timezone.utc)))
+@given(
+    aware_datetimes(
+        datetime(2026, 3, 8, 5, tzinfo=timezone.utc), datetime(2026, 3, 8, 9, tzinfo=timezone.utc)
+    )
+)
 def test_aware_datetimes_stay_within_the_bounds_in_any_zone(value: datetime) -> None:
     assert value.utcoffset() is not None
     assert datetime(2026, 3, 8, 5, tzinfo=timezone.utc) <= value
@@ -165,7 +169,7 @@ def _naive_json(value: datetime) -> str:
     )
 
 
-_EVENT_FIELDS: dict[type[DomainEvent], dict[str, object]] = {
+_EVENT_FIELDS: dict[type[DomainEvent], dict[str, Any]] = {
     DomainEvent: {},
     customer_events.CustomerRegistered: {"name": "Acme", "kind": "company"},
     customer_events.CustomerRenamed: {"old_name": "A", "new_name": "B"},
@@ -233,12 +237,13 @@ def test_naive_datetimes_are_refused_everywhere(
 def test_a_failed_method_with_a_naive_now_changes_nothing() -> None:
     customer = _customer()
     before = attrs.asdict(customer)
-    for method in (
+    methods: list[Callable[[], object]] = [
         lambda: customer.rename("Other", now=datetime(2026, 1, 1)),
         lambda: customer.tag(add=["x"], now=datetime(2026, 1, 1)),
         lambda: customer.assign_owner("u9", now=datetime(2026, 1, 1)),
         lambda: customer.change_lifecycle("churned", now=datetime(2026, 1, 1)),
-    ):
+    ]
+    for method in methods:
         with pytest.raises(NaiveDatetimeError):
             method()
     assert attrs.asdict(customer) == before
@@ -248,15 +253,23 @@ def test_a_failed_method_with_a_naive_now_changes_nothing() -> None:
 @pytest.mark.parametrize(
     "call",
     [
-        lambda: Customer(id="cus_1", name="Acme", kind="company", created_at=None),
-        lambda: Customer.register(id="cus_1", name="Acme", kind="company", now=None),
+        lambda: Customer(id="cus_1", name="Acme", kind="company", created_at=None),  # type: ignore[arg-type]
+        lambda: Customer.register(id="cus_1", name="Acme", kind="company", now=None),  # type: ignore[arg-type]
         lambda: Interaction(
-            id="int_1", customer_id="cus_1", kind="call", occurred_at=None, summary="hi"
+            id="int_1",
+            customer_id="cus_1",
+            kind="call",
+            occurred_at=None,  # type: ignore[arg-type]
+            summary="hi",
         ),
-        lambda: DomainEvent(aggregate_id="cus_1", occurred_at=None),
+        lambda: DomainEvent(aggregate_id="cus_1", occurred_at=None),  # type: ignore[arg-type]
     ],
-    ids=["Customer(created_at)", "Customer.register(now)", "Interaction(occurred_at)",
-         "DomainEvent(occurred_at)"],
+    ids=[
+        "Customer(created_at)",
+        "Customer.register(now)",
+        "Interaction(occurred_at)",
+        "DomainEvent(occurred_at)",
+    ],
 )
 def test_required_datetimes_refuse_none(call: Callable[[], object]) -> None:
     # validate_aware lets None pass "for optional fields", but these fields are required.

@@ -22,10 +22,10 @@ from crmkit.adapters.memory import (
 )
 
 __all__ = [
-    "RECORD_TYPES",
     "MemoryOutbox",
     "MemoryRepository",
     "MemoryStore",
     "MemoryUnitOfWork",
+    "RECORD_TYPES",
     "RecordingNotifier",
 ]

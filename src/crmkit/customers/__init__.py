@@ -25,11 +25,11 @@ from crmkit.customers._records import CONTACTS, CUSTOMERS, INTERACTIONS
 __all__ = [
     "CONTACTS",
     "CUSTOMERS",
-    "INTERACTIONS",
     "Channel",
     "Contact",
     "Customer",
     "CustomerKind",
+    "INTERACTIONS",
     "Interaction",
     "InteractionKind",
     "Lifecycle",

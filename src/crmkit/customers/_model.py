@@ -116,8 +116,21 @@ def _optional_id(_instance: object, attribute: attrs.Attribute[str | None], valu
         check_id(value, attribute.name)
 
 
+def _check_call(now: object, actor: object) -> None:
+    """Check a method's ``now`` and ``actor`` before it changes anything."""
+    ensure_aware(now, "now")
+    if actor is not None:
+        check_id(actor, "actor")
+
+
+def _tag(text: str) -> str:
+    if len(text) > 50:
+        raise ValidationError(f"must be at most 50 characters, got {len(text)}")
+    return text.casefold() if text.isascii() else text
+
+
 def _tags(value: object) -> tuple[str, ...]:
-    return v.text_tuple("tags", lambda t: t.casefold() if t.isascii() else t)(value)
+    return v.text_tuple("tags", _tag)(value)
 
 
 def _locale(value: object) -> str | None:
@@ -197,6 +210,7 @@ class Customer(Aggregate):
         actor: str | None = None,
     ) -> Customer:
         """Create a new customer and record ``CustomerRegistered``."""
+        _check_call(now, actor)
         customer = cls(
             id=id, name=name, kind=kind, created_at=now, tags=tags, source=source, owner=owner
         )
@@ -223,7 +237,7 @@ class Customer(Aggregate):
             >>> c.rename("Acme Corp", now=now); c.name
             'Acme Corp'
         """
-        ensure_aware(now, "now")
+        _check_call(now, actor)
         old = self.name
         self.name = name  # the field's converter and validator check it
         if self.name != old:
@@ -254,7 +268,7 @@ class Customer(Aggregate):
             >>> c.tag(add=["B"], remove=["a"], now=now); c.tags
             ('b',)
         """
-        ensure_aware(now, "now")
+        _check_call(now, actor)
         adding, removing = _tags(add), _tags(remove)
         before = set(self.tags)
         self.tags = tuple(t for t in (*self.tags, *adding) if t not in removing)
@@ -273,7 +287,7 @@ class Customer(Aggregate):
 
     def assign_owner(self, owner: str | None, *, now: datetime, actor: str | None = None) -> None:
         """Give the customer to ``owner`` (a user id), or to nobody with ``None``."""
-        ensure_aware(now, "now")
+        _check_call(now, actor)
         old = self.owner
         self.owner = owner
         if owner != old:
@@ -291,7 +305,7 @@ class Customer(Aggregate):
         self, stage: Lifecycle | str, *, now: datetime, actor: str | None = None
     ) -> None:
         """Move the customer to another lifecycle stage."""
-        ensure_aware(now, "now")
+        _check_call(now, actor)
         old = self.lifecycle
         self.lifecycle = stage  # type: ignore[assignment]  # the converter makes it a Lifecycle
         if self.lifecycle is not old:
@@ -371,7 +385,7 @@ class Contact(Aggregate):
         """Create a contact, normalising phones with ``region``, and record ``ContactAdded``."""
         from crmkit.customers._contact_points import normalize_phone
 
-        ensure_aware(now, "now")
+        _check_call(now, actor)
         contact = cls(
             id=id,
             customer_id=customer_id,
@@ -420,7 +434,7 @@ class Contact(Aggregate):
         """
         from crmkit.customers._contact_points import normalize_phone
 
-        ensure_aware(now, "now")
+        _check_call(now, actor)
         allowed = {
             "name",
             "emails",
@@ -504,7 +518,7 @@ class Interaction(Aggregate):
         actor: str | None = None,
     ) -> Interaction:
         """Create an interaction and record ``InteractionLogged``."""
-        ensure_aware(now, "now")
+        _check_call(now, actor)
         interaction = cls(
             id=id,
             customer_id=customer_id,

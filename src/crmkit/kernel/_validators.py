@@ -6,6 +6,7 @@ Each names the field it checks, so a bad value says where it was.
 from __future__ import annotations
 
 import enum
+import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -28,6 +29,10 @@ def text(max_length: int = 200) -> Callable[[Any, Any, Any], None]:
             raise ValidationError(f"must be text, not {type(value).__name__}", path=path)
         if not value.strip():
             raise ValidationError("must not be empty", path=path)
+        if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
+            raise ValidationError(
+                "must not hold control characters (only line breaks and tabs)", path=path
+            )
         if len(value) > max_length:
             raise ValidationError(
                 f"must be at most {max_length} characters, got {len(value)}", path=path

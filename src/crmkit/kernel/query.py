@@ -289,7 +289,16 @@ def encode_cursor(values: Sequence[Scalar]) -> str:
 
 
 def decode_cursor(cursor: str) -> list[Scalar]:
-    """Decode a cursor made by :func:`encode_cursor`; a damaged one is a ``ValidationError``."""
+    """Decode a cursor made by :func:`encode_cursor`; a damaged one is a ``ValidationError``.
+
+    Example:
+        >>> decode_cursor("not a cursor")
+        Traceback (most recent call last):
+        ...
+        crmkit.errors.ValidationError: cursor: is not a cursor this query returned
+
+    .. versionadded:: 0.1.0
+    """
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
@@ -354,6 +363,8 @@ def run_query(rows: Iterable[tuple[str, Mapping[str, Scalar], T]], query: Query)
         >>> page = run_query(rows, query)
         >>> page.items, run_query(rows, query.after(page.next_cursor)).items
         (('item1', 'item4'), ('item7',))
+
+    .. versionadded:: 0.1.0
     """
     selected = [r for r in rows if all(_matches(r[1], f) for f in query.filters)]
 

@@ -51,7 +51,7 @@ class TableView:
                 return col.is_not(None)
             if not fits(kind, value):
                 return sa.true()
-            return sa.or_(col.is_(None), col != to_column(kind, value))
+            return sa.or_(col.is_(None), sa.not_(self._eq(col, kind, value)))
         if op is Op.IN:
             options = _options(flt)
             return sa.or_(sa.false(), *(self._eq(col, kind, v) for v in options))
@@ -61,13 +61,18 @@ class TableView:
             if kind != "text":
                 return sa.false()
             prefix = str(value)
-            starts: ColumnElement[bool] = sa.func.substr(col, 1, len(prefix)) == prefix
-            return starts
+            # The length test keeps PAD SPACE collations (MySQL/MariaDB) from matching "Acme"
+            # to the prefix "Acme ".
+            return sa.and_(
+                sa.func.substr(col, 1, len(prefix)) == prefix,
+                sa.func.char_length(col) >= len(prefix),
+            )
         if value is None:
             return sa.false()
         if not fits(kind, value):
             raise _incomparable(flt, kind)
-        target = to_column(kind, value)
+        # A bound parameter of the column's type (``col < True`` would be refused as a constant).
+        target = sa.literal(to_column(kind, value), type_=col.type)
         compared: ColumnElement[bool]
         if op is Op.LT:
             compared = col < target
@@ -85,7 +90,10 @@ class TableView:
             return col.is_(None)
         if not fits(kind, value):
             return sa.false()
-        equal: ColumnElement[bool] = col == to_column(kind, value)
+        equal: ColumnElement[bool] = col == sa.literal(to_column(kind, value), type_=col.type)
+        if kind == "text" and col.name != "id":
+            # PAD SPACE collations (MySQL/MariaDB) take "Acme" = "Acme "; Python does not.
+            return sa.and_(equal, sa.func.char_length(col) == len(value))
         return equal
 
     def _multi(self, flt: Filter) -> ColumnElement[bool]:
@@ -153,7 +161,8 @@ class TableView:
             if mark is None and order.field != "id":
                 values.append(None)
             elif fits(kind, mark):
-                values.append(to_column(kind, mark))
+                column_type = self.main.c[order.field].type
+                values.append(sa.literal(to_column(kind, mark), type_=column_type))
             else:
                 raise _bad_cursor()
         alternatives: list[ColumnElement[bool]] = []
