@@ -5,8 +5,9 @@ float); ``Decimal`` as a string; aware ``datetime`` as ISO 8601 with its offset,
 zone in brackets when it has one (RFC 9557: ``2026-11-01T01:30:00-05:00[America/New_York]``), so
 a local business time comes back in its own zone and an ambiguous hour keeps its ``fold``;
 ``date`` as ISO 8601; enums by value; tuples as lists; domain events carry an ``event_type``
-tag so a list of mixed events round-trips. Structuring validates through the classes' own validators, and any
-problem comes back as one :class:`~crmkit.errors.ValidationError` listing each field path.
+tag so a list of mixed events round-trips. Structuring validates through the classes' own
+validators, and any problem comes back as one :class:`~crmkit.errors.ValidationError` listing
+each field path.
 
 Example:
     >>> from crmkit.kernel.money import Money
