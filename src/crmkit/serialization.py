@@ -48,6 +48,7 @@ from cattrs.v import format_exception
 from dateutil.parser import isoparse
 
 from crmkit.errors import FieldError, ValidationError
+from crmkit.kernel._enum import StrEnum
 from crmkit.kernel.events import DomainEvent, event_class
 from crmkit.kernel.money import Money, _to_decimal
 from crmkit.kernel.query import Filter, _from_jsonable, _jsonable
@@ -55,6 +56,7 @@ from crmkit.kernel.time import ensure_aware
 
 __all__ = [
     "default_converter",
+    "dumps",
     "from_json",
     "make_converter",
     "structure",
@@ -63,6 +65,9 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+# One encoder, built once: json.dumps with non-default options builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 _ZONED = re.compile(r"^(?P<instant>[^\[\]]+)\[(?P<zone>[^\[\]]+)\]$")
@@ -176,8 +181,6 @@ def _structure_filter(value: Any, _type: type) -> Filter:
 
 def _strict(kind: type) -> Any:
     def hook(value: Any, typ: type) -> Any:
-        if _is_enum(typ):  # str-valued enums dispatch here through their str base
-            return _structure_enum(value, typ)
         if type(value) is not kind and not (
             kind is int and isinstance(value, int) and not isinstance(value, bool)
         ):
@@ -219,8 +222,10 @@ def make_converter() -> cattrs.Converter:
     for kind in (str, int, bool):
         conv.register_structure_hook(kind, _strict(kind))
     conv.register_unstructure_hook_func(_is_enum, lambda e: e.value)
-    conv.register_unstructure_hook(str, lambda v: v.value if isinstance(v, enum.Enum) else v)
     conv.register_structure_hook_func(_is_enum, _structure_enum)
+    # crmkit's enums subclass str; key their hooks on StrEnum, ahead of str in their MRO.
+    conv.register_unstructure_hook(StrEnum, lambda e: e.value)
+    conv.register_structure_hook(StrEnum, _structure_enum)
     conv.register_unstructure_hook(Decimal, str)
     conv.register_structure_hook(Decimal, lambda v, _t: _to_decimal(v, ""))
     conv.register_unstructure_hook(datetime, _unstructure_datetime)
@@ -349,7 +354,19 @@ def to_json(obj: Any) -> str:
 
     .. versionadded:: 0.1.0
     """
-    return json.dumps(unstructure(obj), ensure_ascii=False, separators=(",", ":"))
+    return dumps(unstructure(obj))
+
+
+def dumps(data: Any) -> str:
+    """Encode data that is already JSON-ready (from :func:`unstructure`) as compact JSON.
+
+    Example:
+        >>> dumps({"name": "台北", "tags": ["vip"]})
+        '{"name":"台北","tags":["vip"]}'
+
+    .. versionadded:: 0.1.0
+    """
+    return _ENCODER.encode(data)
 
 
 def from_json(text: str | bytes, cls: type[T]) -> T:

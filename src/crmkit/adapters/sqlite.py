@@ -61,11 +61,13 @@ from crmkit.kernel.events import DomainEvent
 from crmkit.kernel.query import Op, Order, Page, Query, RecordType, Scalar, encode_cursor
 from crmkit.kernel.query import decode_cursor as _decode_cursor
 from crmkit.ports import OutboxEntry, Repository
-from crmkit.serialization import structure, to_json
+from crmkit.serialization import dumps, structure, to_json
 
 __all__ = ["SQLiteOutbox", "SQLiteRepository", "SQLiteStore", "SQLiteUnitOfWork"]
 
 A = TypeVar("A", bound=Aggregate)
+
+_TAGS_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 #: The version of crmkit's SQLite table layout (not of the documents inside).
 SCHEMA_VERSION = 1
@@ -87,6 +89,8 @@ def _storage_errors(what: str) -> Iterator[None]:
 
 def _column(value: Scalar) -> Any:
     """Turn a projected value into what is stored in (and compared against) its column."""
+    if value is None or type(value) is str or type(value) is int:
+        return value
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, datetime):
@@ -97,7 +101,7 @@ def _column(value: Scalar) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, tuple):
-        return json.dumps(list(value), ensure_ascii=False)
+        return _TAGS_ENCODER.encode(value)
     return value
 
 
@@ -114,7 +118,18 @@ class _Table(Generic[A]):
         self.record_type = record_type
         self.name = _quote(f"crm_{record_type.name}")
         self.fields = list(record_type.fields)
-        self.columns = ", ".join(_quote(f) for f in self.fields)
+        self.getters = list(record_type.fields.values())
+        cols = "".join(f", {_quote(f)}" for f in self.fields)
+        marks = ", ".join("?" for _ in range(4 + len(self.fields)))
+        sets = "".join(f", {_quote(f)} = ?" for f in self.fields)
+        self.insert_sql = (
+            f"INSERT INTO {self.name} (id, version, schema_version, document{cols}) "
+            f"VALUES ({marks})"
+        )
+        self.update_sql = (
+            f"UPDATE {self.name} SET version = version + 1, schema_version = ?, "
+            f"document = ?{sets} WHERE id = ? AND version = ?"
+        )
 
     def ddl(self) -> list[str]:
         cols = "".join(f", {_quote(f)}" for f in self.fields)
@@ -128,9 +143,8 @@ class _Table(Generic[A]):
             statements.append(f"CREATE INDEX IF NOT EXISTS {index} ON {self.name} ({_quote(f)})")
         return statements
 
-    def row(self, aggregate: A) -> tuple[Any, ...]:
-        projected = self.record_type.project(aggregate)
-        return tuple(_column(projected[f]) for f in self.fields)
+    def row(self, aggregate: A) -> list[Any]:
+        return [_column(get(aggregate)) for get in self.getters]
 
 
 class SQLiteRepository(Generic[A]):
@@ -238,13 +252,8 @@ class SQLiteRepository(Generic[A]):
                 "use save() for stored records",
                 path="version",
             )
-        document = to_json(to_document(self._table.record_type, agg))
-        marks = ", ".join("?" for _ in range(4 + len(self._table.fields)))
-        cols = "".join(f", {_quote(f)}" for f in self._table.fields)
-        sql = (
-            f"INSERT INTO {self._table.name} (id, version, schema_version, document{cols}) "
-            f"VALUES ({marks})"
-        )
+        document = dumps(to_document(self._table.record_type, agg))
+        sql = self._table.insert_sql
         conn = self._uow._begin()
         with _storage_errors(f"insert into {self._kind}"):
             try:
@@ -266,12 +275,8 @@ class SQLiteRepository(Generic[A]):
     def save(self, aggregate: A) -> None:
         """Update a stored aggregate if its version is current, bumping it by one."""
         agg = self._check_type(aggregate)
-        document = to_json(to_document(self._table.record_type, agg))
-        sets = "".join(f", {_quote(f)} = ?" for f in self._table.fields)
-        sql = (
-            f"UPDATE {self._table.name} SET version = version + 1, schema_version = ?, "
-            f"document = ?{sets} WHERE id = ? AND version = ?"
-        )
+        document = dumps(to_document(self._table.record_type, agg))
+        sql = self._table.update_sql
         conn = self._uow._begin()
         with _storage_errors(f"update {self._kind}"):
             cur = conn.execute(
@@ -380,7 +385,7 @@ class SQLiteUnitOfWork:
         self._store = store
         self._connection: sqlite3.Connection | None = None
         self._in_transaction = False
-        self._tracked: list[Aggregate] = []
+        self._tracked: dict[int, Aggregate] = {}  # by object identity, in first-touch order
         self._holding_memory_lock = False
         for name, table in store._tables.items():
             setattr(self, name, SQLiteRepository(self, table))
@@ -421,12 +426,11 @@ class SQLiteUnitOfWork:
         return conn
 
     def _track(self, aggregate: Aggregate) -> None:
-        if not any(a is aggregate for a in self._tracked):
-            self._tracked.append(aggregate)
+        self._tracked.setdefault(id(aggregate), aggregate)
 
     def commit(self) -> tuple[DomainEvent, ...]:
         """Write the outbox rows and commit; return the events committed, in order."""
-        events = [e for agg in self._tracked for e in agg.pending_events]
+        events = [e for agg in self._tracked.values() for e in agg.pending_events]
         if not self._in_transaction:
             if events:  # pragma: no cover - tracked aggregates always opened a transaction
                 self._begin()
@@ -446,7 +450,7 @@ class SQLiteUnitOfWork:
             self.rollback()
             raise
         self._in_transaction = False
-        for agg in self._tracked:
+        for agg in self._tracked.values():
             agg.pull_events()
         self._tracked.clear()
         return tuple(events)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any, cast
@@ -23,6 +22,7 @@ from crmkit.customers.events import (
 )
 from crmkit.errors import ValidationError
 from crmkit.kernel import _validators as v
+from crmkit.kernel._enum import StrEnum
 from crmkit.kernel.aggregate import Aggregate
 from crmkit.kernel.ids import check_id
 from crmkit.kernel.time import ensure_aware, validate_aware
@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 
-class CustomerKind(str, enum.Enum):
+class CustomerKind(StrEnum):
     """Whether a customer is a company (B2B) or a person (B2C).
 
     Example:
@@ -52,7 +52,7 @@ class CustomerKind(str, enum.Enum):
     PERSON = "person"
 
 
-class Lifecycle(str, enum.Enum):
+class Lifecycle(StrEnum):
     """Where a customer stands: prospect, active (has bought), at risk, churned.
 
     Example:
@@ -68,7 +68,7 @@ class Lifecycle(str, enum.Enum):
     CHURNED = "churned"
 
 
-class Channel(str, enum.Enum):
+class Channel(StrEnum):
     """A way to reach a contact, as used for preferences and interactions.
 
     Example:
@@ -89,7 +89,7 @@ class Channel(str, enum.Enum):
     WEB = "web"
 
 
-class InteractionKind(str, enum.Enum):
+class InteractionKind(StrEnum):
     """What kind of interaction was logged.
 
     Example:

@@ -45,7 +45,8 @@ def check_id(value: object, path: str = "id") -> str:
         not isinstance(value, str)
         or not value
         or len(value) > 64
-        or any(ch.isspace() or not ch.isprintable() for ch in value)
+        or not value.isprintable()  # refuses controls and every space but U+0020
+        or " " in value
     ):
         raise ValidationError(
             f"must be a non-empty string of at most 64 characters without spaces, got {value!r}",

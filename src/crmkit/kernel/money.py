@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import copy
 import decimal
-import enum
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -42,13 +41,14 @@ from babel.core import Locale, UnknownLocaleError, get_global
 from babel.numbers import format_currency, get_currency_precision, list_currencies
 
 from crmkit.errors import CurrencyMismatchError, ValidationError
+from crmkit.kernel._enum import StrEnum
 
 __all__ = ["Money", "Rounding", "currency_digits", "is_currency"]
 
 Number = int | Decimal | str
 
 
-class Rounding(str, enum.Enum):
+class Rounding(StrEnum):
     """Named rounding modes; every rounding in crmkit says which one it uses.
 
     Example:

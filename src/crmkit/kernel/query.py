@@ -16,7 +16,6 @@ Example:
 from __future__ import annotations
 
 import base64
-import enum
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timezone
@@ -26,6 +25,7 @@ from typing import Any, Generic, TypeVar
 import attrs
 
 from crmkit.errors import ValidationError
+from crmkit.kernel._enum import StrEnum
 
 __all__ = [
     "Filter",
@@ -47,7 +47,7 @@ A = TypeVar("A")
 Scalar = str | int | bool | Decimal | date | datetime | None | tuple[str, ...]
 
 
-class Op(str, enum.Enum):
+class Op(StrEnum):
     """Comparison operators a filter may use.
 
     ``contains`` tests membership in a multi-valued field (tags); ``in`` tests that the field's
