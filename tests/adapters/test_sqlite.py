@@ -10,8 +10,8 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import textwrap
+import threading
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import datetime, timezone
@@ -145,12 +145,17 @@ def test_an_exception_between_saves_leaves_nothing(crm_store: SQLiteStore) -> No
     with crm_store.unit_of_work() as uow:
         uow.customers.add(Customer.register(id="cus_a", name="A", kind="company", now=NOW))
         uow.commit()
-    with pytest.raises(RuntimeError, match="injected"), crm_store.unit_of_work() as uow:
-        a = uow.customers.get("cus_a")
-        a.rename("A2", now=NOW)
-        uow.customers.save(a)
-        uow.customers.add(Customer.register(id="cus_b", name="B", kind="company", now=NOW))
-        raise RuntimeError("injected after the first saves")
+
+    def half_done_unit() -> None:
+        with crm_store.unit_of_work() as uow:
+            a = uow.customers.get("cus_a")
+            a.rename("A2", now=NOW)
+            uow.customers.save(a)
+            uow.customers.add(Customer.register(id="cus_b", name="B", kind="company", now=NOW))
+            raise RuntimeError("injected after the first saves")
+
+    with pytest.raises(RuntimeError, match="injected"):
+        half_done_unit()
     with crm_store.unit_of_work() as uow:
         assert uow.customers.get("cus_a").name == "A"
         assert uow.customers.query(Query()).items == (uow.customers.get("cus_a"),)

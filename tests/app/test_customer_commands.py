@@ -80,7 +80,7 @@ def test_log_interaction_needs_an_aware_time() -> None:
         Channel.IN_PERSON,
     )
     with pytest.raises(NaiveDatetimeError, match="occurred_at"):
-        LogInteraction("cus_1", "call", "x", occurred_at=datetime(2026, 3, 2, 9))  # noqa: DTZ001
+        LogInteraction("cus_1", "call", "x", occurred_at=datetime(2026, 3, 2, 9))
 
 
 def test_tag_customer_names_which_list_is_wrong() -> None:

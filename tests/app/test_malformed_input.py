@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from crmkit import CRM, CRMError, ManualClock, ValidationError, bootstrap
 from crmkit.kernel import SequentialIds
 
-NAIVE = datetime(2026, 3, 2, 9, 0)  # noqa: DTZ001 - deliberately naive
+NAIVE = datetime(2026, 3, 2, 9, 0)
 
 Call = Callable[[CRM, str, str], Any]
 
