@@ -100,13 +100,16 @@ def read_all(store: SQLiteStore | SQLAlchemyStore) -> int:
             query = query.after(page.next_cursor)
 
 
-def crmkit_sqlite(rows: list[Customer], path: Path) -> tuple[float, float]:
+def crmkit_sqlite(rows: list[Customer], path: Path, *, bulk: bool) -> tuple[float, float]:
     rows = customers(len(rows))  # adding sets versions: fresh objects for every run
     store = SQLiteStore(path)
     start = time.perf_counter()
     with store.unit_of_work() as uow:
-        for c in rows:
-            uow.customers.add(c)
+        if bulk:
+            uow.customers.add_many(rows)
+        else:
+            for c in rows:
+                uow.customers.add(c)
         uow.commit()
     written = time.perf_counter() - start
     start = time.perf_counter()
@@ -157,15 +160,18 @@ def raw_sqlite(rows: list[Customer], path: Path) -> tuple[float, float]:
     return written, read
 
 
-def crmkit_sqlalchemy(rows: list[Customer], url: str) -> tuple[float, float]:
+def crmkit_sqlalchemy(rows: list[Customer], url: str, *, bulk: bool) -> tuple[float, float]:
     engine = sa.create_engine(url)
     make_metadata().drop_all(engine)
     store = SQLAlchemyStore(engine)
     rows = customers(len(rows))  # adding sets versions: fresh objects for every run
     start = time.perf_counter()
     with store.unit_of_work() as uow:
-        for c in rows:
-            uow.customers.add(c)
+        if bulk:
+            uow.customers.add_many(rows)
+        else:
+            for c in rows:
+                uow.customers.add(c)
         uow.commit()
     written = time.perf_counter() - start
     start = time.perf_counter()
@@ -297,24 +303,36 @@ def main(argv: list[str] | None = None) -> None:
     def url(name: str) -> Callable[[int], str]:
         return (lambda i: args.url) if args.url else (lambda i: f"sqlite:///{work}/{name}-{i}.db")
 
-    sqlite_path, raw_path = fresh("crmkit"), fresh("raw")
-    sa_url, core_url, orm_url = url("sa"), url("core"), url("orm")
+    sqlite_path, row_path, raw_path = fresh("crmkit"), fresh("rows"), fresh("raw")
+    sa_url, sa_row_url, core_url, orm_url = url("sa"), url("sa-rows"), url("core"), url("orm")
     measured = {
         "raw sqlite3 executemany + json.dumps": best(
             args.repeat, lambda i: raw_sqlite(rows, raw_path(i))
         ),
-        "crmkit SQLiteStore": best(args.repeat, lambda i: crmkit_sqlite(rows, sqlite_path(i))),
+        "crmkit SQLiteStore add_many": best(
+            args.repeat, lambda i: crmkit_sqlite(rows, sqlite_path(i), bulk=True)
+        ),
+        "crmkit SQLiteStore add per row": best(
+            args.repeat, lambda i: crmkit_sqlite(rows, row_path(i), bulk=False)
+        ),
         "SQLAlchemy Core executemany": best(args.repeat, lambda i: core(rows, core_url(i))),
-        "crmkit SQLAlchemyStore": best(args.repeat, lambda i: crmkit_sqlalchemy(rows, sa_url(i))),
+        "crmkit SQLAlchemyStore add_many": best(
+            args.repeat, lambda i: crmkit_sqlalchemy(rows, sa_url(i), bulk=True)
+        ),
+        "crmkit SQLAlchemyStore add per row": best(
+            args.repeat, lambda i: crmkit_sqlalchemy(rows, sa_row_url(i), bulk=False)
+        ),
         "SQLAlchemy ORM unit of work": best(
             args.repeat, lambda i: orm_unit_of_work(rows, orm_url(i))
         ),
     }
     limits = {
         "raw sqlite3 executemany + json.dumps": "raw sqlite3 executemany + json.dumps",
-        "crmkit SQLiteStore": "raw sqlite3 executemany + json.dumps",
+        "crmkit SQLiteStore add_many": "raw sqlite3 executemany + json.dumps",
+        "crmkit SQLiteStore add per row": "raw sqlite3 executemany + json.dumps",
         "SQLAlchemy Core executemany": "SQLAlchemy Core executemany",
-        "crmkit SQLAlchemyStore": "SQLAlchemy Core executemany",
+        "crmkit SQLAlchemyStore add_many": "SQLAlchemy Core executemany",
+        "crmkit SQLAlchemyStore add per row": "SQLAlchemy Core executemany",
         "SQLAlchemy ORM unit of work": "SQLAlchemy Core executemany",
     }
     where = args.url.split("@")[-1] if args.url else "SQLite files"

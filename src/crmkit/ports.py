@@ -49,7 +49,8 @@ class Repository(Protocol[A]):
 
     * ``get`` raises ``NotFoundError``; ``get_many`` returns them in the order asked and raises
       ``NotFoundError`` naming every missing id.
-    * ``add`` stores a new aggregate at version 1 (``DuplicateError`` if the id exists).
+    * ``add`` stores a new aggregate at version 1 (``DuplicateError`` if the id exists);
+      ``add_many`` does the same for a batch, all or nothing (the fast path for imports).
     * ``save`` stores a changed aggregate if the stored version still equals ``aggregate.version``
       and bumps both by one; otherwise ``ConcurrencyError``, and nothing changes.
     * ``remove`` deletes it under the same version check.
@@ -76,6 +77,10 @@ class Repository(Protocol[A]):
 
     def add(self, aggregate: A) -> None:
         """Stage a new aggregate for insertion."""
+        ...
+
+    def add_many(self, aggregates: Iterable[A]) -> None:
+        """Stage many new aggregates: all of them, or none (``DuplicateError``)."""
         ...
 
     def save(self, aggregate: A) -> None:

@@ -58,12 +58,15 @@ def _scratch_url(what: str, env: str, default: str) -> Iterator[str]:
     """Yield the URL of a scratch database on the server named by ``env``; drop it afterwards."""
     url = sa.make_url(os.environ.get(env, default))
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+    failure: sa.exc.SQLAlchemyError | None = None
     try:
         with admin.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError as exc:
+        failure = exc
+    if failure is not None:
         admin.dispose()
-        _unavailable(what, url, exc)
+        _unavailable(what, url, failure)
     name = f"crmkit_test_{os.getpid()}_{secrets.token_hex(3)}"
     created = False
     try:
@@ -93,15 +96,28 @@ def mariadb_url() -> Iterator[str]:
     yield from _scratch_url("MariaDB", "CRMKIT_TEST_MARIADB_URL", MARIADB_URL)
 
 
-def _clean_engine(url: str, **options: object) -> Iterator[sa.Engine]:
-    engine = sa.create_engine(url, **options)
-    metadata.drop_all(engine)
+def _drop_crm_tables(url: str) -> None:
+    """Drop crmkit's tables, giving up after 20 s rather than hang behind a leaked lock."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        args: dict[str, object] = {"options": "-c lock_timeout=20000"}
+    else:
+        args = {"init_command": "SET SESSION lock_wait_timeout = 20"}
+    cleaner = sa.create_engine(parsed, connect_args=args)
+    try:
+        metadata.drop_all(cleaner)
+    finally:
+        cleaner.dispose()
+
+
+def _clean_engine(url: str) -> Iterator[sa.Engine]:
+    _drop_crm_tables(url)
+    engine = sa.create_engine(url)
     try:
         yield engine
     finally:
         engine.dispose()
-        metadata.drop_all(engine)
-        engine.dispose()
+        _drop_crm_tables(url)
 
 
 @pytest.fixture

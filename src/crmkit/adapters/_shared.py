@@ -36,6 +36,7 @@ from crmkit.serialization import structure, unstructure
 __all__ = [
     "RECORD_TYPES",
     "check_aggregate",
+    "check_new",
     "check_ids",
     "duplicate",
     "from_document",
@@ -210,3 +211,43 @@ def check_ids(ids: object) -> list[str]:
             path="ids",
         )
     return [check_id(i, f"ids[{n}]") for n, i in enumerate(ids)]
+
+
+def check_new(record_type: RecordType[A], aggregates: Iterable[object]) -> list[A]:
+    """Check a batch for ``add_many``: right class, version 0, no id twice in the batch.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> from crmkit.customers import CUSTOMERS, Customer
+        >>> now = datetime(2026, 1, 5, tzinfo=timezone.utc)
+        >>> twice = [Customer(id="cus_1", name=n, kind="person", created_at=now) for n in "AB"]
+        >>> check_new(CUSTOMERS, twice)
+        Traceback (most recent call last):
+        ...
+        crmkit.errors.DuplicateError: customers record 'cus_1' already exists; ...
+
+    .. versionadded:: 0.1.0
+    """
+    if isinstance(aggregates, (str, bytes)) or not isinstance(aggregates, Iterable):
+        raise ValidationError(
+            f"must be an iterable of {record_type.cls.__name__}, not {type(aggregates).__name__}",
+            path="aggregates",
+        )
+    batch: list[A] = []
+    seen: set[str] = set()
+    for i, item in enumerate(aggregates):
+        try:
+            agg = check_aggregate(record_type, item)
+        except ValidationError as exc:
+            raise exc.at(f"aggregates[{i}]") from None
+        if agg.version != 0:
+            raise ValidationError(
+                f"a new {record_type.name} record must have version 0, got {agg.version}; "
+                "use save() for stored records",
+                path=f"aggregates[{i}].version",
+            )
+        if agg.id in seen:
+            raise duplicate(record_type.name, agg.id)
+        seen.add(agg.id)
+        batch.append(agg)
+    return batch

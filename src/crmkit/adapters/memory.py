@@ -43,6 +43,7 @@ from crmkit.adapters._shared import (
     RECORD_TYPES,
     check_aggregate,
     check_ids,
+    check_new,
     duplicate,
     from_document,
     not_found,
@@ -311,6 +312,27 @@ class MemoryRepository(Generic[A]):
         self._uow._stage(self._kind, agg.id, _Staged(base, 1, document))
         agg.version = 1
         self._uow._touch(agg)
+
+    def add_many(self, aggregates: Iterable[A]) -> None:
+        """Stage many new aggregates at once: all of them, or none (``DuplicateError``).
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> from crmkit.customers import Customer
+            >>> now = datetime(2026, 1, 5, tzinfo=timezone.utc)
+            >>> with MemoryStore().unit_of_work() as uow:
+            ...     uow.customers.add_many(
+            ...         Customer(id=f"cus_{i}", name="A", kind="person", created_at=now)
+            ...         for i in range(3))
+            ...     len(uow.customers.get_many(["cus_0", "cus_1", "cus_2"]))
+            3
+        """
+        batch = check_new(self._record_type, aggregates)
+        for agg in batch:
+            if self._uow._visible(self._kind, agg.id) is not None:
+                raise duplicate(self._kind, agg.id)
+        for agg in batch:
+            self.add(agg)
 
     def save(self, aggregate: A) -> None:
         """Stage a changed aggregate if its version is still current; bump its version by one.

@@ -366,7 +366,7 @@ def run_query(rows: Iterable[tuple[str, Mapping[str, Scalar], T]], query: Query)
 
     .. versionadded:: 0.1.0
     """
-    selected = [r for r in rows if all(_matches(r[1], f) for f in query.filters)]
+    selected = [r for r in rows if all(_matches({**r[1], "id": r[0]}, f) for f in query.filters)]
 
     def key_values(row: tuple[str, Mapping[str, Scalar], T]) -> list[Scalar]:
         return [row[1].get(o.field) if o.field != "id" else row[0] for o in query.order_by] + [

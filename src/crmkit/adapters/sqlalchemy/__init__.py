@@ -7,7 +7,11 @@ converter) and one indexed column per projected field of its record type, so que
 sort and page in SQL. Multi-valued fields (customer ``tags``, contact ``emails``) live in side
 tables ``crm_<name>__<field>(id, value)``, so ``contains`` is a portable ``EXISTS``; no
 dialect-specific JSON SQL is used. Text columns compare by code point on every database (the
-``C`` collation on PostgreSQL, ``utf8mb4_bin`` on MySQL/MariaDB), as Python does.
+``C`` collation on PostgreSQL, ``utf8mb4_bin`` on MySQL/MariaDB), as Python does, so a query
+returns what the in-memory adapter returns; multi-valued fields compare as sets with ``eq`` and
+cannot be sorted by. A projected value the columns cannot hold on every database (text over 255
+characters or with a NUL, an integer beyond BIGINT, a decimal beyond Numeric(38, 10)) is a
+``ValidationError`` before anything is written.
 
 Writes are versioned (``UPDATE ... WHERE id = :id AND version = :version``) and the outbox rows
 are written in the same transaction; committing units of work take turns on the single row of

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from crmkit.adapters.sqlalchemy._tables import fits, python_type_name, to_column
+from crmkit.adapters.sqlalchemy._tables import fits, out_of_range, python_type_name, to_column
 from crmkit.errors import ValidationError
 from crmkit.kernel.query import Filter, Op, Order, decode_cursor
 
@@ -71,6 +71,10 @@ class TableView:
             return sa.false()
         if not fits(kind, value):
             raise _incomparable(flt, kind)
+        beyond = out_of_range(kind, value)
+        if beyond:  # every stored value is above (-1) or below (1) it
+            below = (beyond == 1) == (op in {Op.LT, Op.LE})
+            return col.is_not(None) if below else sa.false()
         # A bound parameter of the column's type (``col < True`` would be refused as a constant).
         target = sa.literal(to_column(kind, value), type_=col.type)
         compared: ColumnElement[bool]
@@ -88,7 +92,7 @@ class TableView:
     def _eq(col: sa.Column[Any], kind: str, value: Any) -> ColumnElement[bool]:
         if value is None:
             return col.is_(None)
-        if not fits(kind, value):
+        if not fits(kind, value) or out_of_range(kind, value):
             return sa.false()
         equal: ColumnElement[bool] = col == sa.literal(to_column(kind, value), type_=col.type)
         if kind == "text" and col.name != "id":
@@ -160,7 +164,7 @@ class TableView:
             kind = self.kinds[order.field]
             if mark is None and order.field != "id":
                 values.append(None)
-            elif fits(kind, mark):
+            elif fits(kind, mark) and not out_of_range(kind, mark):
                 column_type = self.main.c[order.field].type
                 values.append(sa.literal(to_column(kind, mark), type_=column_type))
             else:

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Dialect
 
 from crmkit.adapters._shared import (
     RECORD_TYPES,
     check_aggregate,
     check_ids,
+    check_new,
     duplicate,
     from_document,
     not_found,
@@ -45,7 +47,7 @@ from crmkit.kernel.ids import check_id
 from crmkit.kernel.query import Order, Page, Query, RecordType, encode_cursor
 from crmkit.kernel.time import Clock, SystemClock
 from crmkit.ports import OutboxEntry, Repository
-from crmkit.serialization import structure, to_json
+from crmkit.serialization import dumps, structure, to_json
 
 if TYPE_CHECKING:
     from crmkit.ports import Outbox, Store, UnitOfWork
@@ -77,7 +79,7 @@ _NAMES = {"postgresql": "PostgreSQL", "mysql": "MySQL", "mariadb": "MariaDB", "s
 # ----- errors -------------------------------------------------------------------------------
 
 
-def _database(dialect: sa.Dialect) -> str:
+def _database(dialect: Dialect) -> str:
     if getattr(dialect, "is_mariadb", False):
         return "MariaDB"
     return _NAMES.get(dialect.name, dialect.name)
@@ -100,7 +102,7 @@ def _is_conflict(orig: object) -> bool:
     return "database is locked" in text or "database table is locked" in text
 
 
-def translate(exc: sa_exc.SQLAlchemyError, what: str, dialect: sa.Dialect) -> CRMError:
+def translate(exc: sa_exc.SQLAlchemyError, what: str, dialect: Dialect) -> CRMError:
     """Turn a SQLAlchemy/driver error into ``ConcurrencyError`` or ``StorageError``.
 
     Deadlocks, serialization failures and lock timeouts (PostgreSQL 40001/40P01, MySQL and
@@ -138,6 +140,14 @@ def _begin_immediate(conn: sa.Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _too_new(found: int) -> StorageError:
+    return StorageError(
+        f"crmkit's tables have layout version {found}, newer than this crmkit understands "
+        f"({SCHEMA_VERSION}); upgrade crmkit",
+        details={"found": found, "supported": SCHEMA_VERSION},
+    )
+
+
 def _load_document(kind: str, id: str, text: str) -> dict[str, Any]:
     try:
         document = json.loads(text)
@@ -157,7 +167,7 @@ def _load_document(kind: str, id: str, text: str) -> dict[str, Any]:
 
 
 def _document_text(record_type: RecordType[A], aggregate: A) -> str:
-    text = to_json(to_document(record_type, aggregate))
+    text = dumps(to_document(record_type, aggregate))
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -363,6 +373,7 @@ class SQLAlchemyStore:
             >>> store.create_all(); store.create_all()
             >>> engine.dispose()
         """
+        self._refuse_newer_layout()  # before creating anything a newer layout may not have
         tables = self.tables()
         for attempt in (1, 2):
             try:
@@ -373,6 +384,20 @@ class SQLAlchemyStore:
                 if attempt == 2:  # another process was creating them at the same moment
                     raise translate(exc, "create crmkit's tables", self._engine.dialect) from exc
         self._check_layout(migrate=True)
+
+    def _refuse_newer_layout(self) -> None:
+        schema = self._schema_table
+        try:
+            with self._engine.connect() as conn:
+                if not sa.inspect(conn).has_table(schema.name):
+                    return
+                found = conn.execute(
+                    sa.select(schema.c.version).where(schema.c.component == COMPONENT)
+                ).scalar_one_or_none()
+        except sa_exc.SQLAlchemyError as exc:
+            raise translate(exc, "read crmkit's layout version", self._engine.dialect) from exc
+        if found is not None and int(found) > SCHEMA_VERSION:
+            raise _too_new(int(found))
 
     def _check_layout(self, *, migrate: bool) -> None:
         schema, lock = self._schema_table, self._lock_table
@@ -411,11 +436,7 @@ class SQLAlchemyStore:
 
     def _migrate(self, conn: sa.Connection, found: int, *, migrate: bool) -> None:
         if found > SCHEMA_VERSION:
-            raise StorageError(
-                f"crmkit's tables have layout version {found}, newer than this crmkit "
-                f"understands ({SCHEMA_VERSION}); upgrade crmkit",
-                details={"found": found, "supported": SCHEMA_VERSION},
-            )
+            raise _too_new(found)
         version = found
         steps: list[Callable[[sa.Connection, sa.MetaData], None]] = []
         while version < SCHEMA_VERSION and version in _MIGRATIONS:
@@ -463,10 +484,11 @@ class SQLAlchemyStore:
         return self._outbox
 
     @contextmanager
-    def _transaction(self, what: str) -> Iterator[sa.Connection]:
+    def _transaction(self, what: str, *, write: bool = True) -> Iterator[sa.Connection]:
         try:
             with self._engine.begin() as conn:
-                _begin_immediate(conn)
+                if write:
+                    _begin_immediate(conn)
                 yield conn
         except sa_exc.SQLAlchemyError as exc:
             raise translate(exc, what, self._engine.dialect) from exc
@@ -690,6 +712,71 @@ class SQLAlchemyRepository(Generic[A]):
         agg.version = 1
         self._uow._track(agg)
 
+    def add_many(self, aggregates: Iterable[A]) -> None:
+        """Insert many new aggregates in one batch: all of them, or none (``DuplicateError``).
+
+        The fast path for imports: one ``executemany`` per table inside a savepoint.
+
+        Example:
+            >>> import sqlalchemy
+            >>> from datetime import datetime, timezone
+            >>> from crmkit.customers import Customer
+            >>> engine = sqlalchemy.create_engine("sqlite://")
+            >>> now = datetime(2026, 1, 5, tzinfo=timezone.utc)
+            >>> with SQLAlchemyStore(engine).unit_of_work() as uow:
+            ...     uow.customers.add_many(
+            ...         Customer(id=f"cus_{i}", name="A", kind="person", created_at=now)
+            ...         for i in range(3))
+            ...     len(uow.customers.get_many(["cus_0", "cus_1", "cus_2"]))
+            3
+            >>> engine.dispose()
+        """
+        batch = check_new(self._record_type, aggregates)
+        if not batch:
+            return
+        schema = self._record_type.schema_version
+        main_rows: list[dict[str, Any]] = []
+        side_rows: dict[str, list[dict[str, Any]]] = {f: [] for f in self._view.sides}
+        for i, agg in enumerate(batch):
+            try:
+                columns, multi = self._values(agg)
+                document = _document_text(self._record_type, agg)
+            except ValidationError as exc:
+                raise exc.at(f"aggregates[{i}]") from None
+            main_rows.append(
+                {
+                    "id": agg.id,
+                    "version": 1,
+                    "schema_version": schema,
+                    "document": document,
+                    **columns,
+                }
+            )
+            for field, values in multi.items():
+                side_rows[field].extend({"id": agg.id, "value": v} for v in values)
+        what = f"insert into {self._kind}"
+        conn = self._uow._write(what)
+        with self._uow._guard(what):
+            try:
+                with conn.begin_nested():
+                    conn.execute(sa.insert(self._view.main), main_rows)
+                    for field, rows in side_rows.items():
+                        if rows:
+                            conn.execute(sa.insert(self._view.sides[field]), rows)
+            except sa_exc.IntegrityError:
+                ids = [agg.id for agg in batch]
+                taken = conn.execute(
+                    sa.select(self._view.main.c.id)
+                    .where(self._view.main.c.id.in_(ids[:10_000]))
+                    .limit(1)
+                ).first()
+                if taken is not None:
+                    raise duplicate(self._kind, taken[0]) from None
+                raise
+        for agg in batch:
+            agg.version = 1
+            self._uow._track(agg)
+
     def save(self, aggregate: A) -> None:
         """Update a stored aggregate if its version is still current; bump its version by one.
 
@@ -781,10 +868,13 @@ class SQLAlchemyRepository(Generic[A]):
     def _stale(self, conn: sa.Connection, agg: A) -> ConcurrencyError | NotFoundError:
         """The error for a versioned write that matched no row: read back what is stored."""
         main = self._view.main
-        # A locking read sees the latest committed version under REPEATABLE READ too.
-        row = conn.execute(
-            sa.select(main.c.version).where(main.c.id == agg.id).with_for_update(read=True)
-        ).first()
+        statement = sa.select(main.c.version).where(main.c.id == agg.id)
+        if conn.dialect.name in {"mysql", "mariadb"}:
+            # InnoDB's REPEATABLE READ reads a snapshot; a locking read sees the latest version
+            # (the failed UPDATE holds this row's lock already). PostgreSQL's READ COMMITTED
+            # reads the latest version anyway, and a share lock would only hold up the winner.
+            statement = statement.with_for_update(read=True)
+        row = conn.execute(statement).first()
         if row is None and agg.version == 0:
             return NotFoundError(
                 f"no {self._kind} record with id {agg.id!r}; use add() for new records",
@@ -843,7 +933,7 @@ class SQLAlchemyUnitOfWork:
         self._store = store
         self._connection: sa.Connection | None = None
         self._writing = False
-        self._tracked: list[Aggregate] = []
+        self._tracked: dict[int, Aggregate] = {}  # by identity, in first-touch order
         self._failure: CRMError | None = None
         self._repositories: dict[str, SQLAlchemyRepository[Any]] = {
             name: SQLAlchemyRepository(self, store._record_types[name], view)
@@ -911,7 +1001,7 @@ class SQLAlchemyUnitOfWork:
         """
         if self._failure is not None:
             raise self._refusal()
-        tracked = list(self._tracked)
+        tracked = list(self._tracked.values())
         events = tuple(e for agg in tracked for e in agg.pending_events)
         if not self._writing and not events:
             self._discard()
@@ -1029,8 +1119,7 @@ class SQLAlchemyUnitOfWork:
                 conn.invalidate()
 
     def _track(self, aggregate: Aggregate) -> None:
-        if not any(seen is aggregate for seen in self._tracked):
-            self._tracked.append(aggregate)
+        self._tracked.setdefault(id(aggregate), aggregate)
 
 
 # ----- the outbox ----------------------------------------------------------------------------
@@ -1088,7 +1177,7 @@ class SQLAlchemyOutbox:
             .order_by(outbox.c.position)
             .limit(min(limit, _MAX_POSITION))
         )
-        with self._store._transaction("read the outbox") as conn:
+        with self._store._transaction("read the outbox", write=False) as conn:
             rows = conn.execute(statement).all()
         entries: list[OutboxEntry] = []
         for position, payload in rows:

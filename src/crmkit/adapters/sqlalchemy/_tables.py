@@ -77,9 +77,9 @@ _RESERVED = frozenset({"id", "version", "schema_version", "document"})
 
 #: Table options: InnoDB, full Unicode, and binary (code point) order on MySQL/MariaDB.
 _TABLE_OPTIONS: dict[str, Any] = {
-    "mysql_engine": "InnoDB",
-    "mysql_charset": "utf8mb4",
-    "mysql_collate": "utf8mb4_bin",
+    f"{prefix}_{option}": value
+    for prefix in ("mysql", "mariadb")  # mysql+pymysql:// and mariadb+pymysql:// URLs
+    for option, value in (("engine", "InnoDB"), ("charset", "utf8mb4"), ("collate", "utf8mb4_bin"))
 }
 
 
@@ -304,7 +304,7 @@ def fits(kind: str, value: object) -> bool:
     if kind == "text":
         return isinstance(value, str)
     if kind == "integer":
-        return isinstance(value, (int, Decimal))
+        return isinstance(value, int)
     if kind == "boolean":
         return isinstance(value, bool)
     if kind == "datetime":
@@ -316,6 +316,20 @@ def fits(kind: str, value: object) -> bool:
             isinstance(value, Decimal) and not value.is_finite()
         )
     return False
+
+
+#: The range of a BIGINT column.
+INTEGER_RANGE = (-(2**63), 2**63 - 1)
+#: Digits a Numeric(38, 10) column keeps before and after the point.
+DECIMAL_DIGITS = (28, 10)
+
+
+def out_of_range(kind: str, value: object) -> int:
+    """For an ``integer`` column: -1/1 if ``value`` lies below/above any storable one, else 0."""
+    if kind != "integer" or not isinstance(value, int):
+        return 0
+    low, high = INTEGER_RANGE
+    return -1 if value < low else 1 if value > high else 0
 
 
 def to_column(kind: str, value: Any) -> Any:
@@ -382,7 +396,7 @@ def stored_value(record_type_name: str, field: str, kind: str, value: Scalar) ->
         return None
     if kind == "datetime" and isinstance(value, datetime) and value.utcoffset() is None:
         raise ValidationError("must be an aware datetime", path=path)
-    if not fits(kind, value) or (kind == "integer" and isinstance(value, Decimal)):
+    if not fits(kind, value):
         raise ValidationError(
             f"{record_type_name} projects a {type(value).__name__} here but its column holds "
             f"{kind}; declare it with make_metadata(column_kinds={{({record_type_name!r}, "
@@ -391,6 +405,19 @@ def stored_value(record_type_name: str, field: str, kind: str, value: Scalar) ->
         )
     if kind == "text":
         return check_text(cast("str", value), path)
+    if out_of_range(kind, value):
+        low, high = INTEGER_RANGE
+        raise ValidationError(f"must be from {low} to {high} to be stored, got {value}", path=path)
+    if kind == "decimal":
+        number = Decimal(cast("int | Decimal", value))
+        exponent = number.normalize().as_tuple().exponent
+        whole, places = DECIMAL_DIGITS
+        if number.adjusted() >= whole or (isinstance(exponent, int) and -exponent > places):
+            raise ValidationError(
+                f"must have at most {whole} digits before the point and {places} after it to "
+                f"be stored, got {value}",
+                path=path,
+            )
     return to_column(kind, value)
 
 

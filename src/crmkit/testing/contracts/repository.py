@@ -178,6 +178,40 @@ class RepositoryContract:
             uow.commit()
         assert read_customer(crm_store, "cus_1").name == "First"
 
+    def test_add_many_stores_a_batch_at_version_one_with_its_events(
+        self, crm_store: Store
+    ) -> None:
+        """``add_many`` stores every aggregate at version 1 and commits each one's events."""
+        batch = [customer(f"cus_{i}", f"Batch {i}", tags=["vip"]) for i in range(5)]
+        with crm_store.unit_of_work() as uow:
+            uow.customers.add_many(batch)
+            assert [c.version for c in batch] == [1] * 5
+            events = uow.commit()
+        assert [e.aggregate_id for e in events] == [f"cus_{i}" for i in range(5)]
+        assert customer_ids(crm_store) == [f"cus_{i}" for i in range(5)]
+        with crm_store.unit_of_work() as uow:
+            page = uow.customers.query(Query().filter("tags", "contains", "vip"))
+            assert len(page.items) == 5
+
+    def test_add_many_with_one_stored_id_stores_none_of_the_batch(self, crm_store: Store) -> None:
+        """A batch holding an id already stored raises DuplicateError and writes nothing."""
+        store_all(crm_store, [customer("cus_2", "Stored")])
+        batch = [customer(f"cus_{i}", f"Batch {i}") for i in range(4)]
+        with crm_store.unit_of_work() as uow:
+            with pytest.raises(DuplicateError, match="cus_2"):
+                uow.customers.add_many(batch)
+            uow.customers.add(customer("cus_9", "After"))
+            uow.commit()
+        assert customer_ids(crm_store) == ["cus_2", "cus_9"]
+        assert read_customer(crm_store, "cus_2").name == "Stored"
+        assert [c.version for c in batch] == [0] * 4
+
+    def test_add_many_refuses_an_id_twice_in_the_batch(self, crm_store: Store) -> None:
+        """The same id twice in one batch is a DuplicateError; nothing is written."""
+        with crm_store.unit_of_work() as uow, pytest.raises(DuplicateError):
+            uow.customers.add_many([customer("cus_1", "A"), customer("cus_1", "B")])
+        assert customer_ids(crm_store) == []
+
     def test_get_of_an_unknown_id_names_kind_and_id(self, crm_store: Store) -> None:
         """``get`` of a missing id raises NotFoundError naming the kind and the id."""
         with crm_store.unit_of_work() as uow, pytest.raises(NotFoundError) as info:
