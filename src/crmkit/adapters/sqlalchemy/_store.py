@@ -27,6 +27,7 @@ from crmkit.adapters.sqlalchemy._tables import (
     COMPONENT,
     DEFAULT_METADATA,
     SCHEMA_VERSION,
+    TEXT_LENGTH,
     make_metadata,
     side_table_name,
     stored_value,
@@ -640,8 +641,19 @@ class SQLAlchemyRepository(Generic[A]):
         """The projected columns and the multi-valued fields' values, checked."""
         columns: dict[str, Any] = {}
         multi: dict[str, list[str]] = {}
-        for field, value in self._record_type.project(aggregate).items():
-            kind = self._view.kinds[field]
+        kinds = self._view.kinds
+        for field, get in self._record_type.fields.items():
+            kind = kinds[field]
+            value = get(aggregate)
+            if (  # most fields are short plain text that needs no other check
+                kind == "text"
+                and isinstance(value, str)
+                and len(value) <= TEXT_LENGTH
+                and value.isascii()
+                and "\x00" not in value
+            ):
+                columns[field] = value
+                continue
             stored = stored_value(self._kind, field, kind, value)
             if kind == "multi":
                 multi[field] = stored

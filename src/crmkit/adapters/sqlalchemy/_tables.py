@@ -375,6 +375,8 @@ def stored_value(record_type_name: str, field: str, kind: str, value: Scalar) ->
 
     A ``multi`` field returns its distinct values as a list (for the side table).
     """
+    if value is None:
+        return [] if kind == "multi" else None
     path = field
     if kind == "multi":
         if value is None:

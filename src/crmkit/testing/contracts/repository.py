@@ -178,9 +178,7 @@ class RepositoryContract:
             uow.commit()
         assert read_customer(crm_store, "cus_1").name == "First"
 
-    def test_add_many_stores_a_batch_at_version_one_with_its_events(
-        self, crm_store: Store
-    ) -> None:
+    def test_add_many_stores_a_batch_at_version_one_with_its_events(self, crm_store: Store) -> None:
         """``add_many`` stores every aggregate at version 1 and commits each one's events."""
         batch = [customer(f"cus_{i}", f"Batch {i}", tags=["vip"]) for i in range(5)]
         with crm_store.unit_of_work() as uow:
