@@ -88,8 +88,8 @@ from crmkit.adapters.sqlalchemy._tables import (
 
 __all__ = [
     "COLUMN_KINDS",
-    "SCHEMA_VERSION",
     "FieldKind",
+    "SCHEMA_VERSION",
     "SQLAlchemyOutbox",
     "SQLAlchemyRepository",
     "SQLAlchemyStore",
