@@ -169,6 +169,8 @@ def _load_document(kind: str, id: str, text: str) -> dict[str, Any]:
 
 def _document_text(record_type: RecordType[A], aggregate: A) -> str:
     text = dumps(to_document(record_type, aggregate))
+    if text.isascii():
+        return text
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -528,6 +530,7 @@ class SQLAlchemyRepository(Generic[A]):
         self._kind = record_type.name
         main = view.main
         self._columns = (main.c.id, main.c.version, main.c.schema_version, main.c.document)
+        self._projections = [(f, get, view.kinds[f]) for f, get in record_type.fields.items()]
 
     @property
     def record_type(self) -> RecordType[A]:
@@ -637,13 +640,14 @@ class SQLAlchemyRepository(Generic[A]):
         return Page(items=tuple(items), next_cursor=cursor)
 
     # ----- writes --------------------------------------------------------------------------
-    def _values(self, aggregate: A) -> tuple[dict[str, Any], dict[str, list[str]]]:
-        """The projected columns and the multi-valued fields' values, checked."""
-        columns: dict[str, Any] = {}
+    def _values(
+        self, aggregate: A, columns: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], dict[str, list[str]]]:
+        """The projected columns (added to ``columns``) and the multi-valued fields, checked."""
+        if columns is None:
+            columns = {}
         multi: dict[str, list[str]] = {}
-        kinds = self._view.kinds
-        for field, get in self._record_type.fields.items():
-            kind = kinds[field]
+        for field, get, kind in self._projections:
             value = get(aggregate)
             if (  # most fields are short plain text that needs no other check
                 kind == "text"
@@ -751,19 +755,16 @@ class SQLAlchemyRepository(Generic[A]):
         side_rows: dict[str, list[dict[str, Any]]] = {f: [] for f in self._view.sides}
         for i, agg in enumerate(batch):
             try:
-                columns, multi = self._values(agg)
-                document = _document_text(self._record_type, agg)
-            except ValidationError as exc:
-                raise exc.at(f"aggregates[{i}]") from None
-            main_rows.append(
-                {
+                row: dict[str, Any] = {
                     "id": agg.id,
                     "version": 1,
                     "schema_version": schema,
-                    "document": document,
-                    **columns,
+                    "document": _document_text(self._record_type, agg),
                 }
-            )
+                _, multi = self._values(agg, row)
+            except ValidationError as exc:
+                raise exc.at(f"aggregates[{i}]") from None
+            main_rows.append(row)
             for field, values in multi.items():
                 side_rows[field].extend({"id": agg.id, "value": v} for v in values)
         what = f"insert into {self._kind}"
