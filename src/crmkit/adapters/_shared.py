@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 from crmkit.customers import CONTACTS, CUSTOMERS, INTERACTIONS
-from crmkit.errors import DuplicateError, NotFoundError, ValidationError
+from crmkit.errors import DuplicateError, FieldError, NotFoundError, ValidationError
 from crmkit.kernel.aggregate import Aggregate
 from crmkit.kernel.ids import check_id
 from crmkit.kernel.query import RecordType
@@ -35,8 +35,10 @@ from crmkit.serialization import structure, unstructure
 
 __all__ = [
     "RECORD_TYPES",
+    "REQUIRED_NAMES",
     "check_aggregate",
     "check_new",
+    "check_record_types",
     "check_ids",
     "duplicate",
     "from_document",
@@ -49,6 +51,9 @@ A = TypeVar("A", bound=Aggregate)
 
 #: The record types every crmkit store keeps, in a stable order: customers, contacts, interactions.
 RECORD_TYPES: tuple[RecordType[Any], ...] = (CUSTOMERS, CONTACTS, INTERACTIONS)
+
+#: The record types every store must keep (a host may add its own beside them).
+REQUIRED_NAMES = ("customers", "contacts", "interactions")
 
 
 def to_document(record_type: RecordType[A], aggregate: A) -> dict[str, Any]:
@@ -251,3 +256,53 @@ def check_new(record_type: RecordType[A], aggregates: Iterable[object]) -> list[
         seen.add(agg.id)
         batch.append(agg)
     return batch
+
+
+def check_record_types(record_types: object) -> dict[str, RecordType[Any]]:
+    """Check the record types a store is built with; return them by name.
+
+    Every problem is listed: a non-RecordType, a repeated name, a missing crmkit record type.
+
+    Example:
+        >>> sorted(check_record_types(RECORD_TYPES))
+        ['contacts', 'customers', 'interactions']
+        >>> check_record_types([])
+        Traceback (most recent call last):
+        ...
+        crmkit.errors.ValidationError: record_types: must include customers, contacts, ...
+
+    .. versionadded:: 0.1.0
+    """
+    problems: list[FieldError] = []
+    by_name: dict[str, RecordType[Any]] = {}
+    if isinstance(record_types, (str, bytes)) or not isinstance(record_types, Iterable):
+        raise ValidationError(
+            f"must be a list of RecordType, not {type(record_types).__name__}",
+            path="record_types",
+        )
+    for n, record_type in enumerate(record_types):
+        if not isinstance(record_type, RecordType):
+            problems.append(
+                FieldError(
+                    f"record_types[{n}]",
+                    f"must be a RecordType, not {type(record_type).__name__}",
+                )
+            )
+        elif record_type.name in by_name:
+            problems.append(
+                FieldError(f"record_types[{n}]", f"repeats the name {record_type.name!r}")
+            )
+        else:
+            by_name[record_type.name] = record_type
+    missing = [name for name in REQUIRED_NAMES if name not in by_name]
+    if missing:
+        problems.append(
+            FieldError(
+                "record_types",
+                f"must include {', '.join(REQUIRED_NAMES)} (missing {', '.join(missing)}); "
+                "to add your own, pass record_types=(*RECORD_TYPES, YOURS)",
+            )
+        )
+    if problems:
+        raise ValidationError(errors=problems)
+    return by_name

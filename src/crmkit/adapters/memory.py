@@ -44,6 +44,7 @@ from crmkit.adapters._shared import (
     check_aggregate,
     check_ids,
     check_new,
+    check_record_types,
     duplicate,
     from_document,
     not_found,
@@ -54,7 +55,6 @@ from crmkit.errors import (
     ConcurrencyError,
     ConflictError,
     CRMError,
-    FieldError,
     NotFoundError,
     ValidationError,
 )
@@ -78,7 +78,6 @@ __all__ = [
 A = TypeVar("A", bound=Aggregate)
 
 #: The record types a store must hold because the ``UnitOfWork`` port names their repositories.
-_REQUIRED = ("customers", "contacts", "interactions")
 
 # A committed or staged record: (version, document).
 _Record = tuple[int, dict[str, Any]]
@@ -117,33 +116,7 @@ class MemoryStore:
     """
 
     def __init__(self, record_types: Sequence[RecordType[Any]] = RECORD_TYPES) -> None:
-        problems: list[FieldError] = []
-        by_name: dict[str, RecordType[Any]] = {}
-        for n, record_type in enumerate(record_types):
-            if not isinstance(record_type, RecordType):
-                problems.append(
-                    FieldError(
-                        f"record_types[{n}]",
-                        f"must be a RecordType, not {type(record_type).__name__}",
-                    )
-                )
-            elif record_type.name in by_name:
-                problems.append(
-                    FieldError(f"record_types[{n}]", f"repeats the name {record_type.name!r}")
-                )
-            else:
-                by_name[record_type.name] = record_type
-        missing = [name for name in _REQUIRED if name not in by_name]
-        if missing:
-            problems.append(
-                FieldError(
-                    "record_types",
-                    f"must include {', '.join(_REQUIRED)} (missing {', '.join(missing)}); "
-                    "to add your own, pass record_types=(*RECORD_TYPES, YOURS)",
-                )
-            )
-        if problems:
-            raise ValidationError(errors=problems)
+        by_name = check_record_types(record_types)
         self._record_types = by_name
         self._data: dict[str, dict[str, _Record]] = {name: {} for name in by_name}
         self._entries: list[OutboxEntry] = []

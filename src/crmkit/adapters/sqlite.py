@@ -45,6 +45,7 @@ from crmkit.adapters._shared import (
     check_aggregate,
     check_ids,
     check_new,
+    check_record_types,
     duplicate,
     from_document,
     not_found,
@@ -608,7 +609,9 @@ class SQLiteStore:
         self.path = os.fspath(path)
         self._busy_ms = int(busy_timeout * 1000)
         self._connect = connect
-        self._tables: dict[str, _Table[Any]] = {rt.name: _Table(rt) for rt in record_types}
+        self._tables: dict[str, _Table[Any]] = {
+            name: _Table(rt) for name, rt in check_record_types(record_types).items()
+        }
         self._local = threading.local()
         self._memory = self.path == ":memory:" and connect is None
         self._memory_lock: threading.RLock | None = threading.RLock() if self._memory else None

@@ -17,6 +17,7 @@ from crmkit.adapters._shared import (
     check_aggregate,
     check_ids,
     check_new,
+    check_record_types,
     duplicate,
     from_document,
     not_found,
@@ -37,7 +38,6 @@ from crmkit.customers import Contact, Customer, Interaction
 from crmkit.errors import (
     ConcurrencyError,
     CRMError,
-    FieldError,
     NotFoundError,
     StorageError,
     ValidationError,
@@ -63,7 +63,6 @@ __all__ = [
 A = TypeVar("A", bound=Aggregate)
 
 #: The record types a store must hold because the ``UnitOfWork`` port names their repositories.
-_REQUIRED = ("customers", "contacts", "interactions")
 
 #: How many ids or positions go into one ``IN (...)`` list.
 _CHUNK = 500
@@ -181,42 +180,6 @@ def _document_text(record_type: RecordType[A], aggregate: A) -> str:
     return text
 
 
-def _check_record_types(record_types: Sequence[RecordType[Any]]) -> dict[str, RecordType[Any]]:
-    problems: list[FieldError] = []
-    by_name: dict[str, RecordType[Any]] = {}
-    if isinstance(record_types, (str, bytes)) or not isinstance(record_types, Iterable):
-        raise ValidationError(
-            f"must be a list of RecordType, not {type(record_types).__name__}",
-            path="record_types",
-        )
-    for n, record_type in enumerate(record_types):
-        if not isinstance(record_type, RecordType):
-            problems.append(
-                FieldError(
-                    f"record_types[{n}]",
-                    f"must be a RecordType, not {type(record_type).__name__}",
-                )
-            )
-        elif record_type.name in by_name:
-            problems.append(
-                FieldError(f"record_types[{n}]", f"repeats the name {record_type.name!r}")
-            )
-        else:
-            by_name[record_type.name] = record_type
-    missing = [name for name in _REQUIRED if name not in by_name]
-    if missing:
-        problems.append(
-            FieldError(
-                "record_types",
-                f"must include {', '.join(_REQUIRED)} (missing {', '.join(missing)}); "
-                "to add your own, pass record_types=(*RECORD_TYPES, YOURS)",
-            )
-        )
-    if problems:
-        raise ValidationError(errors=problems)
-    return by_name
-
-
 def _views(
     metadata: sa.MetaData, record_types: Iterable[RecordType[Any]]
 ) -> tuple[dict[str, TableView], list[str]]:
@@ -300,7 +263,7 @@ class SQLAlchemyStore:
                 "make one with sqlalchemy.create_engine(url)",
                 path="engine",
             )
-        by_name = _check_record_types(record_types)
+        by_name = check_record_types(record_types)
         if metadata is not None and not isinstance(metadata, sa.MetaData):
             raise ValidationError(
                 f"must be a sqlalchemy.MetaData, not {type(metadata).__name__}", path="metadata"
