@@ -445,8 +445,29 @@ class SQLiteUnitOfWork:
         self._in_transaction = False
         self._tracked: dict[int, Aggregate] = {}  # by object identity, in first-touch order
         self._holding_memory_lock = False
-        for name, table in store._tables.items():
-            setattr(self, name, SQLiteRepository(self, table))
+        self._repositories: dict[str, SQLiteRepository[Any]] = {
+            name: SQLiteRepository(self, table) for name, table in store._tables.items()
+        }
+        for name, repository in self._repositories.items():
+            setattr(self, name, repository)
+
+    def repository(self, record_type: RecordType[A]) -> SQLiteRepository[A]:
+        """Return the repository for ``record_type`` (for record types beyond crmkit's own).
+
+        Example:
+            >>> from crmkit.customers import CONTACTS
+            >>> uow = SQLiteStore().unit_of_work()
+            >>> uow.repository(CONTACTS) is uow.contacts
+            True
+        """
+        repository = self._repositories.get(getattr(record_type, "name", ""))
+        if repository is None or repository._table.record_type.cls is not record_type.cls:
+            known = ", ".join(self._repositories)
+            raise ValidationError(
+                f"this store does not keep {record_type!r}; it keeps {known}",
+                path="record_type",
+            )
+        return repository
 
     def __enter__(self) -> SQLiteUnitOfWork:
         self._conn()
