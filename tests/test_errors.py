@@ -14,6 +14,7 @@ from crmkit.errors import (
     CRMError,
     CurrencyMismatchError,
     DefinitionError,
+    DeliveryError,
     DuplicateError,
     FieldError,
     NaiveDatetimeError,
@@ -37,6 +38,7 @@ CODES = {
     RuleViolation: "rule_violation",
     PermissionDeniedError: "permission_denied",
     StorageError: "storage_error",
+    DeliveryError: "delivery_error",
 }
 
 

@@ -17,7 +17,8 @@ The tree::
     │   └── DuplicateError                           the record (or its unique key) already exists
     ├── RuleViolation(CRMError)                      valid input, forbidden by a rule now
     ├── PermissionDeniedError(CRMError, PermissionError)
-    └── StorageError(CRMError)                       the storage backend failed
+    ├── StorageError(CRMError)                       the storage backend failed
+    └── DeliveryError(CRMError)                      a notifier could not deliver a message
 
 Example:
     >>> from crmkit.errors import CRMError, ValidationError
@@ -43,6 +44,7 @@ __all__ = [
     "ConflictError",
     "CurrencyMismatchError",
     "DefinitionError",
+    "DeliveryError",
     "DuplicateError",
     "FieldError",
     "NaiveDatetimeError",
@@ -332,3 +334,19 @@ class StorageError(CRMError):
     """
 
     code: ClassVar[str] = "storage_error"
+
+
+class DeliveryError(CRMError):
+    """A notifier could not deliver a notification (server down, refused, timed out).
+
+    ``details`` says which notifier and, where known, whether a retry may succeed
+    (``retryable``).
+
+    Example:
+        >>> DeliveryError("webhook answered 500", details={"retryable": True}).code
+        'delivery_error'
+
+    .. versionadded:: 0.1.0
+    """
+
+    code: ClassVar[str] = "delivery_error"
