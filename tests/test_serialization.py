@@ -628,3 +628,32 @@ def test_decimal_round_trip_keeps_digits() -> None:
     assert structure("1.50", Decimal) == Decimal("1.50")
     with pytest.raises(ValidationError):
         structure(1.5, Decimal)
+
+
+def _raw_attempt(build: Any) -> tuple[Any, BaseException | None]:
+    # The raw converters raise cattrs' exception groups; structure() turns them into ours.
+    try:
+        return build(), None
+    except Exception as exc:
+        return None, exc
+
+
+@given(obj=_valid_objects, data=st.data())
+@settings(max_examples=300)
+def test_the_fast_reader_is_exactly_as_strict_as_the_detailed_one(
+    obj: Any, data: st.DataObject
+) -> None:
+    """``structure`` reads through a fast converter first; it must accept exactly what the
+    detailed converter accepts, and build the same object."""
+    from crmkit.serialization import _fast_converter, default_converter
+
+    cls = DomainEvent if isinstance(obj, DomainEvent) else type(obj)
+    document = unstructure(obj)
+    if data.draw(st.booleans(), label="mutate"):
+        key = data.draw(st.sampled_from(sorted(document)), label="key")
+        document[key] = data.draw(_json_values, label="value")
+    fast, fast_error = _raw_attempt(lambda: _fast_converter().structure(document, cls))
+    slow, slow_error = _raw_attempt(lambda: default_converter().structure(document, cls))
+    assert (fast_error is None) == (slow_error is None), (fast_error, slow_error)
+    if fast_error is None:
+        assert fast == slow

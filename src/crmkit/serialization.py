@@ -218,7 +218,18 @@ def make_converter() -> cattrs.Converter:
 
     .. versionadded:: 0.1.0
     """
-    conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    return _build_converter(detailed=True)
+
+
+def _build_converter(*, detailed: bool) -> cattrs.Converter:
+    """Build the converter; ``detailed=False`` is the fast reader (see :func:`structure`)."""
+    conv = cattrs.Converter(
+        forbid_extra_keys=True,
+        detailed_validation=detailed,
+        # The fast reader hands a field that has its own attrs converter (tags, kind, ...)
+        # the raw value once, instead of structuring it by type and converting it again.
+        prefer_attrib_converters=not detailed,
+    )
     for kind in (str, int, bool):
         conv.register_structure_hook(kind, _strict(kind))
     conv.register_unstructure_hook_func(_is_enum, lambda e: e.value)
@@ -276,13 +287,21 @@ def make_converter() -> cattrs.Converter:
     def specific(target: type[DomainEvent]) -> Any:
         if target not in made:
             made[target] = cattrs.gen.make_dict_structure_fn(
-                target, conv, _cattrs_forbid_extra_keys=True, _cattrs_detailed_validation=True
+                target,
+                conv,
+                _cattrs_forbid_extra_keys=True,
+                _cattrs_detailed_validation=detailed,
             )
         return made[target]
 
     conv.register_unstructure_hook_factory(_is_event, unstructure_event_factory)
     conv.register_structure_hook_factory(_is_event, structure_event_factory)
     return conv
+
+
+@functools.cache
+def _fast_converter() -> cattrs.Converter:
+    return _build_converter(detailed=False)
 
 
 @functools.cache
@@ -328,6 +347,14 @@ def structure(data: Any, cls: type[T]) -> T:
     """
     if attrs.has(cls) and not isinstance(data, Mapping):
         raise ValidationError(f"must be an object, not {type(data).__name__}")
+    # Valid data (most of what a store reads) takes the fast path: no per-field error
+    # bookkeeping, and attrs converters see each raw value once. It is exactly as strict (the
+    # same hooks and the classes' own converters and validators); any failure is re-run on
+    # the detailed converter so the error lists every bad field, not just the first.
+    try:
+        return _fast_converter().structure(data, cls)
+    except Exception:  # noqa: S110 - re-run below for the complete report
+        pass
     try:
         return default_converter().structure(data, cls)
     except BaseValidationError as exc:

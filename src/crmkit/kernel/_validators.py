@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -119,7 +119,7 @@ def text_tuple(
     """Convert an iterable of text to a tuple without blanks or duplicates, order kept."""
 
     def convert(value: object) -> tuple[str, ...]:
-        if isinstance(value, str) or not isinstance(value, Iterable):
+        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
             raise ValidationError(f"must be a list of text, not {type(value).__name__}", path=field)
         seen: dict[str, None] = {}
         for i, item in enumerate(value):
