@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -145,6 +146,16 @@ def _too_new(found: int) -> StorageError:
         f"crmkit's tables have layout version {found}, newer than this crmkit understands "
         f"({SCHEMA_VERSION}); upgrade crmkit",
         details={"found": found, "supported": SCHEMA_VERSION},
+    )
+
+
+def _plain_text(value: object) -> bool:
+    """Short ASCII text without NUL: storable as it is on every database."""
+    return (
+        isinstance(value, str)
+        and len(value) <= TEXT_LENGTH
+        and value.isascii()
+        and "\x00" not in value
     )
 
 
@@ -612,14 +623,14 @@ class SQLAlchemyRepository(Generic[A]):
         multi: dict[str, list[str]] = {}
         for field, get, kind in self._projections:
             value = get(aggregate)
-            if (  # most fields are short plain text that needs no other check
-                kind == "text"
-                and isinstance(value, str)
-                and len(value) <= TEXT_LENGTH
-                and value.isascii()
-                and "\x00" not in value
-            ):
+            if kind == "text" and _plain_text(value):  # most fields: nothing else to check
                 columns[field] = value
+                continue
+            if kind == "datetime" and isinstance(value, datetime) and value.utcoffset() is not None:
+                columns[field] = utc_text(value)
+                continue
+            if kind == "multi" and isinstance(value, tuple) and all(map(_plain_text, value)):
+                multi[field] = list(dict.fromkeys(value))
                 continue
             stored = stored_value(self._kind, field, kind, value)
             if kind == "multi":
