@@ -23,7 +23,7 @@ Example:
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from crmkit.customers import CONTACTS, CUSTOMERS, INTERACTIONS
@@ -43,6 +43,7 @@ __all__ = [
     "duplicate",
     "from_document",
     "not_found",
+    "pick_repository",
     "record_type_for",
     "to_document",
 ]
@@ -306,3 +307,34 @@ def check_record_types(record_types: object) -> dict[str, RecordType[Any]]:
     if problems:
         raise ValidationError(errors=problems)
     return by_name
+
+
+R = TypeVar("R")
+
+
+def pick_repository(repositories: Mapping[str, R], record_type: object) -> R:
+    """Return the repository a unit of work keeps for ``record_type``, or refuse it.
+
+    Shared by every store's ``uow.repository(record_type)``; each repository has a
+    ``record_type`` property.
+
+    Example:
+        >>> from crmkit.customers import CONTACTS, CUSTOMERS
+        >>> pick_repository({}, CUSTOMERS)
+        Traceback (most recent call last):
+        ...
+        crmkit.errors.ValidationError: record_type: this store does not keep the record type ...
+
+    .. versionadded:: 0.1.0
+    """
+    name = record_type.name if isinstance(record_type, RecordType) else None
+    repository = repositories.get(name) if name is not None else None
+    kept = getattr(getattr(repository, "record_type", None), "cls", None)
+    if repository is None or kept is not getattr(record_type, "cls", None):
+        label = getattr(record_type, "name", type(record_type).__name__)
+        raise ValidationError(
+            f"this store does not keep the record type {label!r}; "
+            f"it keeps {', '.join(repositories)}",
+            path="record_type",
+        )
+    return repository

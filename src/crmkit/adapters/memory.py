@@ -48,6 +48,7 @@ from crmkit.adapters._shared import (
     duplicate,
     from_document,
     not_found,
+    pick_repository,
     to_document,
 )
 from crmkit.customers import Contact, Customer, Interaction
@@ -418,7 +419,7 @@ class MemoryUnitOfWork:
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
         self._staged: dict[str, dict[str, _Staged]] = {name: {} for name in store._data}
-        self._touched: list[Aggregate] = []
+        self._touched: dict[int, Aggregate] = {}  # by identity, in first-touch order
         self._repositories: dict[str, MemoryRepository[Any]] = {
             rt.name: MemoryRepository(self, rt) for rt in store.record_types
         }
@@ -435,19 +436,7 @@ class MemoryUnitOfWork:
             >>> uow.repository(CONTACTS) is uow.contacts
             True
         """
-        repository = (
-            self._repositories.get(record_type.name)
-            if isinstance(record_type, RecordType)
-            else None
-        )
-        if repository is None or repository.record_type.cls is not record_type.cls:
-            known = ", ".join(self._repositories)
-            name = getattr(record_type, "name", type(record_type).__name__)
-            raise ValidationError(
-                f"this store does not keep the record type {name!r}; it keeps {known}",
-                path="record_type",
-            )
-        return repository
+        return pick_repository(self._repositories, record_type)
 
     def __enter__(self) -> MemoryUnitOfWork:
         return self
@@ -478,7 +467,7 @@ class MemoryUnitOfWork:
             ...     [type(e).__name__ for e in uow.commit()], c.pending_events
             (['CustomerRegistered'], ())
         """
-        touched = list(self._touched)
+        touched = list(self._touched.values())
         events = tuple(e for agg in touched for e in agg.pending_events)
         store = self._store
         try:
@@ -540,8 +529,7 @@ class MemoryUnitOfWork:
         self._staged[name].pop(id, None)
 
     def _touch(self, aggregate: Aggregate) -> None:
-        if not any(seen is aggregate for seen in self._touched):
-            self._touched.append(aggregate)
+        self._touched.setdefault(id(aggregate), aggregate)
 
     def _visible(self, name: str, id: str) -> _Record | None:
         change = self._staged[name].get(id)

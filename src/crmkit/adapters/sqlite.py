@@ -49,6 +49,7 @@ from crmkit.adapters._shared import (
     duplicate,
     from_document,
     not_found,
+    pick_repository,
     to_document,
 )
 from crmkit.customers import Contact, Customer, Interaction
@@ -168,6 +169,11 @@ class SQLiteRepository(Generic[A]):
         self._uow = uow
         self._table = table
         self._kind = table.record_type.name
+
+    @property
+    def record_type(self) -> RecordType[A]:
+        """The record type this repository stores."""
+        return self._table.record_type
 
     # ----- reads ---------------------------------------------------------------------------
     def _load(self, row: sqlite3.Row | tuple[Any, ...]) -> A:
@@ -460,14 +466,7 @@ class SQLiteUnitOfWork:
             >>> uow.repository(CONTACTS) is uow.contacts
             True
         """
-        repository = self._repositories.get(getattr(record_type, "name", ""))
-        if repository is None or repository._table.record_type.cls is not record_type.cls:
-            known = ", ".join(self._repositories)
-            raise ValidationError(
-                f"this store does not keep {record_type!r}; it keeps {known}",
-                path="record_type",
-            )
-        return repository
+        return pick_repository(self._repositories, record_type)
 
     def __enter__(self) -> SQLiteUnitOfWork:
         self._conn()

@@ -25,7 +25,7 @@ Example:
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from crmkit.app.messagebus import CommandHandler
 from crmkit.customers import Contact, Customer, Interaction
@@ -185,6 +185,23 @@ def log_interaction(
     return interaction
 
 
+def _change_customer(
+    customer_id: str,
+    actor: str | None,
+    action: str,
+    uow: UnitOfWork,
+    policy: AccessPolicy,
+    change: Callable[[Customer], None],
+) -> Customer:
+    """Load a customer, check ``action`` for ``actor``, apply ``change``, save and commit."""
+    customer = uow.customers.get(customer_id)
+    policy.check(actor, action, customer)
+    change(customer)
+    uow.customers.save(customer)
+    uow.commit()
+    return customer
+
+
 def rename_customer(
     command: RenameCustomer, uow: UnitOfWork, *, clock: Clock, policy: AccessPolicy
 ) -> Customer:
@@ -199,12 +216,14 @@ def rename_customer(
 
     .. versionadded:: 0.1.0
     """
-    customer = uow.customers.get(command.customer_id)
-    policy.check(command.actor, "customers.rename", customer)
-    customer.rename(command.name, now=clock.now(), actor=command.actor)
-    uow.customers.save(customer)
-    uow.commit()
-    return customer
+    return _change_customer(
+        command.customer_id,
+        command.actor,
+        "customers.rename",
+        uow,
+        policy,
+        lambda customer: customer.rename(command.name, now=clock.now(), actor=command.actor),
+    )
 
 
 def tag_customer(
@@ -221,12 +240,16 @@ def tag_customer(
 
     .. versionadded:: 0.1.0
     """
-    customer = uow.customers.get(command.customer_id)
-    policy.check(command.actor, "customers.tag", customer)
-    customer.tag(command.add, command.remove, now=clock.now(), actor=command.actor)
-    uow.customers.save(customer)
-    uow.commit()
-    return customer
+    return _change_customer(
+        command.customer_id,
+        command.actor,
+        "customers.tag",
+        uow,
+        policy,
+        lambda customer: customer.tag(
+            command.add, command.remove, now=clock.now(), actor=command.actor
+        ),
+    )
 
 
 def assign_customer_owner(
@@ -243,12 +266,14 @@ def assign_customer_owner(
 
     .. versionadded:: 0.1.0
     """
-    customer = uow.customers.get(command.customer_id)
-    policy.check(command.actor, "customers.assign_owner", customer)
-    customer.assign_owner(command.owner, now=clock.now(), actor=command.actor)
-    uow.customers.save(customer)
-    uow.commit()
-    return customer
+    return _change_customer(
+        command.customer_id,
+        command.actor,
+        "customers.assign_owner",
+        uow,
+        policy,
+        lambda customer: customer.assign_owner(command.owner, now=clock.now(), actor=command.actor),
+    )
 
 
 def command_handlers(

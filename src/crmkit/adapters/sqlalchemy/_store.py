@@ -22,6 +22,7 @@ from crmkit.adapters._shared import (
     duplicate,
     from_document,
     not_found,
+    pick_repository,
     to_document,
 )
 from crmkit.adapters.sqlalchemy._query import TableView
@@ -942,16 +943,7 @@ class SQLAlchemyUnitOfWork:
             True
             >>> engine.dispose()
         """
-        repository = self._repositories.get(getattr(record_type, "name", ""))
-        if repository is None or repository.record_type.cls is not getattr(
-            record_type, "cls", None
-        ):
-            known = ", ".join(self._repositories)
-            raise ValidationError(
-                f"this store does not keep {record_type!r}; it keeps {known}",
-                path="record_type",
-            )
-        return repository
+        return pick_repository(self._repositories, record_type)
 
     def __enter__(self) -> SQLAlchemyUnitOfWork:
         self._conn()
