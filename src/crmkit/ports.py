@@ -210,7 +210,8 @@ class Store(Protocol):
 class Notification:
     """A message to send: who, through which channel, which template, in which locale.
 
-    ``idempotency_key`` lets a receiver (and crmkit's dispatcher) drop duplicates.
+    ``idempotency_key`` lets a receiver (and crmkit's dispatcher) drop duplicates. ``timezone``
+    is the recipient's IANA zone: templates show dates and times in it.
 
     Example:
         >>> Notification(recipient="amy@example.com", channel="email",
@@ -227,6 +228,7 @@ class Notification:
     locale: str
     context: Mapping[str, Any] = attrs.field(factory=dict)
     idempotency_key: str = ""
+    timezone: str = "UTC"
 
 
 @runtime_checkable

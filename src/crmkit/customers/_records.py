@@ -21,6 +21,7 @@ CUSTOMERS: RecordType[Customer] = RecordType(
         "tags": lambda c: c.tags,
         "created_at": lambda c: c.created_at,
     },
+    kinds={"tags": "multi", "created_at": "datetime"},
 )
 
 #: Contacts: queryable by customer, name, emails and phones.
@@ -34,6 +35,7 @@ CONTACTS: RecordType[Contact] = RecordType(
         "phones": lambda c: c.phones,
         "decision_maker": lambda c: c.decision_maker,
     },
+    kinds={"emails": "multi", "phones": "multi", "decision_maker": "boolean"},
 )
 
 #: Interactions: queryable by customer, contact, kind, who and when.
@@ -47,4 +49,5 @@ INTERACTIONS: RecordType[Interaction] = RecordType(
         "by": lambda i: i.by,
         "occurred_at": lambda i: i.occurred_at,
     },
+    kinds={"occurred_at": "datetime"},
 )

@@ -20,14 +20,15 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar, get_args
 
 import attrs
 
-from crmkit.errors import ValidationError
+from crmkit.errors import DefinitionError, ValidationError
 from crmkit.kernel._enum import StrEnum
 
 __all__ = [
+    "FieldKind",
     "Filter",
     "Op",
     "Order",
@@ -45,6 +46,13 @@ A = TypeVar("A")
 
 #: A value a projected field may hold (tuples are for multi-valued fields such as tags).
 Scalar = str | int | bool | Decimal | date | datetime | None | tuple[str, ...]
+
+#: What a projected field holds, so SQL adapters pick its column type: ``text``, ``integer``,
+#: ``boolean``, ``datetime`` (aware), ``date``, ``decimal``, or ``multi`` (a tuple of text,
+#: such as tags). A field a record type does not declare is ``text``.
+FieldKind = Literal["text", "integer", "boolean", "datetime", "date", "decimal", "multi"]
+
+FIELD_KINDS: tuple[str, ...] = get_args(FieldKind)
 
 
 class Op(StrEnum):
@@ -183,8 +191,10 @@ class Page(Generic[T]):
 class RecordType(Generic[A]):
     """How an aggregate class is stored: collection name, projected fields, schema version.
 
-    ``fields`` maps a queryable field name to a function computing it from the aggregate.
-    ``upcasters[n]`` turns a version-``n`` document into a version ``n + 1`` document.
+    ``fields`` maps a queryable field name to a function computing it from the aggregate;
+    ``kinds`` names the :data:`FieldKind` of the fields that are not text, so SQL adapters
+    choose column types. ``upcasters[n]`` turns a version-``n`` document into a version
+    ``n + 1`` document.
 
     Example:
         >>> import attrs
@@ -204,6 +214,29 @@ class RecordType(Generic[A]):
     fields: Mapping[str, Callable[[A], Scalar]] = attrs.field(factory=dict)
     schema_version: int = 1
     upcasters: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] = attrs.field(factory=dict)
+    kinds: Mapping[str, FieldKind] = attrs.field(factory=dict)
+
+    def __attrs_post_init__(self) -> None:
+        for field, kind in self.kinds.items():
+            if field not in self.fields:
+                raise DefinitionError(
+                    f"{self.name}: kinds names {field!r}, which is not a projected field; "
+                    f"the fields are {', '.join(self.fields) or 'none'}"
+                )
+            if kind not in FIELD_KINDS:
+                raise DefinitionError(
+                    f"{self.name}: {kind!r} is not a field kind for {field!r}; "
+                    f"use one of {', '.join(FIELD_KINDS)}"
+                )
+
+    def kind(self, field: str) -> FieldKind:
+        """Return the kind of projected ``field`` (``"text"`` unless declared).
+
+        Example:
+            >>> RecordType("x", dict, {"n": len}, kinds={"n": "integer"}).kind("n")
+            'integer'
+        """
+        return self.kinds.get(field, "text")
 
     def project(self, aggregate: A) -> dict[str, Scalar]:
         """Compute every projected field of ``aggregate``."""

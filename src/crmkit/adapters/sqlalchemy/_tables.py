@@ -1,8 +1,8 @@
 """crmkit's table layout for SQLAlchemy: one table per record type, side tables, the outbox.
 
-A :class:`~crmkit.kernel.query.RecordType` holds functions, not types, so the SQL type of each
-projected field comes from :data:`COLUMN_KINDS` (crmkit's own record types) or from the
-``column_kinds`` a host passes to :func:`make_metadata`; a field named in neither is text.
+The SQL type of each projected field follows the kind its
+:class:`~crmkit.kernel.query.RecordType` declares in ``kinds`` (or the ``column_kinds`` a host
+passes to :func:`make_metadata`, which override it); a field declared nowhere is text.
 
 Every column knows its kind (``Column.info["crmkit_kind"]``), so the store converts values the
 same way whichever MetaData (crmkit's, or a host's built with :func:`make_metadata`) it is given.
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import Any, Literal, cast, get_args
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
@@ -21,7 +21,7 @@ from sqlalchemy.types import TypeEngine
 
 from crmkit.adapters._shared import RECORD_TYPES
 from crmkit.errors import FieldError, ValidationError
-from crmkit.kernel.query import RecordType, Scalar
+from crmkit.kernel.query import FIELD_KINDS, FieldKind, RecordType, Scalar
 
 __all__ = [
     "COLUMN_KINDS",
@@ -38,34 +38,12 @@ SCHEMA_VERSION = 1
 #: The component name under which this adapter records its layout version in ``crm_schema``.
 COMPONENT = "sqlalchemy"
 
-#: What a projected field holds, which decides its column type:
-#: ``text`` String(255), ``integer`` BigInteger, ``boolean`` Boolean, ``datetime`` String(32)
-#: (UTC ISO text of fixed width, so it sorts chronologically), ``date`` String(10), ``decimal``
-#: Numeric(38, 10), ``multi`` (a tuple of text) a side table ``crm_<name>__<field>(id, value)``.
-FieldKind = Literal["text", "integer", "boolean", "datetime", "date", "decimal", "multi"]
+_KINDS: tuple[str, ...] = FIELD_KINDS
 
-_KINDS: tuple[str, ...] = get_args(FieldKind)
-
-#: The kinds of crmkit's own projected fields, keyed by (record type name, field name).
+#: The kinds of crmkit's own projected fields that are not text, keyed by (record type name,
+#: field name); each record type declares them in ``RecordType.kinds``.
 COLUMN_KINDS: Mapping[tuple[str, str], FieldKind] = {
-    ("customers", "name"): "text",
-    ("customers", "name_folded"): "text",
-    ("customers", "kind"): "text",
-    ("customers", "owner"): "text",
-    ("customers", "lifecycle"): "text",
-    ("customers", "source"): "text",
-    ("customers", "tags"): "multi",
-    ("customers", "created_at"): "datetime",
-    ("contacts", "customer_id"): "text",
-    ("contacts", "name"): "text",
-    ("contacts", "emails"): "multi",
-    ("contacts", "phones"): "multi",
-    ("contacts", "decision_maker"): "boolean",
-    ("interactions", "customer_id"): "text",
-    ("interactions", "contact_id"): "text",
-    ("interactions", "kind"): "text",
-    ("interactions", "by"): "text",
-    ("interactions", "occurred_at"): "datetime",
+    (rt.name, field): kind for rt in RECORD_TYPES for field, kind in rt.kinds.items()
 }
 
 #: Longest text a queryable (projected) column holds, in characters.
@@ -144,9 +122,9 @@ def make_metadata(
 
     Args:
         record_types: the record types to lay out (crmkit's own by default).
-        column_kinds: the kind (see :data:`FieldKind`) of your own record types' projected
-            fields, keyed by ``(record type name, field)``; it extends and overrides
-            :data:`COLUMN_KINDS`. A field found in neither is stored as text.
+        column_kinds: the kind (see :data:`~crmkit.kernel.query.FieldKind`) of projected
+            fields, keyed by ``(record type name, field)``; it overrides what the record types
+            declare in ``RecordType.kinds``. A field declared nowhere is stored as text.
 
     Example:
         >>> md = make_metadata()
@@ -161,7 +139,7 @@ def make_metadata(
 
     .. versionadded:: 0.1.0
     """
-    kinds: dict[tuple[str, str], FieldKind] = dict(COLUMN_KINDS)
+    kinds: dict[tuple[str, str], FieldKind] = {}
     problems: list[FieldError] = []
     for key, declared in (column_kinds or {}).items():
         if declared not in _KINDS:
@@ -214,7 +192,7 @@ def make_metadata(
         indexes: list[sa.Index] = []
         multi: list[str] = []
         for field in record_type.fields:
-            kind: FieldKind = kinds.get((name, field), "text")
+            kind: FieldKind = kinds.get((name, field), record_type.kind(field))
             if kind == "multi":
                 multi.append(field)
                 continue
