@@ -1,10 +1,19 @@
-"""The ``crmkit`` command: ``crmkit --version`` and ``crmkit demo``.
+"""The ``crmkit`` command: ``crmkit --version``, ``crmkit demo`` and ``crmkit dispatch``.
 
 ``crmkit demo`` tells a short story on the embedded SQLite store: two customers (one in Taipei,
 one in Shanghai), their contacts and interactions, an amount of money formatted for a locale, and
 a refused command that stores nothing. It uses a fixed clock and predictable ids, so the output
 is the same on every run. Without ``--database`` it works in a new file in a temporary directory
 that is deleted afterwards; with ``--database PATH`` it writes a new file at PATH and keeps it.
+
+``crmkit dispatch --database PATH --subscriptions FILE.json`` runs the notification dispatcher
+(:mod:`crmkit.app.dispatch`) on a SQLite database: one pass, or ``--follow`` to keep going
+every ``--interval`` seconds until interrupted. ``--failed`` lists failed deliveries and
+``--replay KEY`` sends one again. Notifiers come from environment variables, so no secret is
+on the command line: ``CRMKIT_SMTP_HOST``, ``CRMKIT_SMTP_PORT``, ``CRMKIT_SMTP_SENDER``,
+``CRMKIT_SMTP_USERNAME``, ``CRMKIT_SMTP_PASSWORD``, ``CRMKIT_SMTP_STARTTLS`` (``1``/``0``) for
+the ``email`` channel, ``CRMKIT_WEBHOOK_URL`` and ``CRMKIT_WEBHOOK_SECRET`` for ``webhook``;
+a channel with none configured is written to the log instead.
 
 Exit status: 0 on success, 1 when crmkit refuses something (the message goes to stderr), 2 for a
 usage error.
@@ -65,6 +74,32 @@ def _parser() -> argparse.ArgumentParser:
         default="en",
         help="locale for money and dates (default: en)",
     )
+    dispatch = commands.add_parser(
+        "dispatch",
+        help="send the notifications the outbox and triggers call for",
+        description="Drain the outbox into deliveries and send them (retrying failures with "
+        "backoff), once or with --follow; or list failed deliveries, or replay one.",
+    )
+    dispatch.add_argument("--database", metavar="PATH", required=True, help="the SQLite file")
+    dispatch.add_argument(
+        "--subscriptions",
+        metavar="FILE",
+        help="JSON list of subscriptions (see the Notifications page); required to send",
+    )
+    dispatch.add_argument("--follow", action="store_true", help="keep running until interrupted")
+    dispatch.add_argument(
+        "--interval", type=float, default=5.0, metavar="SECONDS", help="pause between passes"
+    )
+    dispatch.add_argument(
+        "--passes", type=int, metavar="N", help="with --follow, stop after N passes"
+    )
+    dispatch.add_argument(
+        "--triggers",
+        action="store_true",
+        help="also run the built-in triggers (birthdays, customers needing attention)",
+    )
+    dispatch.add_argument("--failed", action="store_true", help="list failed deliveries")
+    dispatch.add_argument("--replay", metavar="KEY", help="send a failed delivery again")
     return parser
 
 
@@ -87,6 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return _demo(args.database, args.locale, sys.stdout)
+        if args.command == "dispatch":
+            from crmkit._dispatch_cli import run_dispatch
+
+            return run_dispatch(args, sys.stdout)
     except CRMError as exc:
         print(f"crmkit: error: {exc}", file=sys.stderr)
         return 1

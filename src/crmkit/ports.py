@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from types import TracebackType
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
@@ -27,6 +27,9 @@ from crmkit.kernel.ids import IdGenerator
 from crmkit.kernel.query import Page, Query
 from crmkit.kernel.time import Clock
 
+if TYPE_CHECKING:
+    from crmkit.notifications.delivery import Delivery
+
 __all__ = [
     "AccessPolicy",
     "Clock",
@@ -35,6 +38,8 @@ __all__ = [
     "Notifier",
     "Outbox",
     "OutboxEntry",
+    "PeopleDirectory",
+    "Person",
     "Repository",
     "Store",
     "UnitOfWork",
@@ -118,6 +123,7 @@ class UnitOfWork(Protocol):
     customers: Repository[Customer]
     contacts: Repository[Contact]
     interactions: Repository[Interaction]
+    deliveries: Repository[Delivery]
 
     def __enter__(self) -> UnitOfWork: ...
 
@@ -245,6 +251,56 @@ class Notifier(Protocol):
 
     def send(self, notification: Notification) -> None:
         """Deliver one notification."""
+        ...
+
+
+@attrs.frozen
+class Person:
+    """A user of the host application (a sales rep, an agent) as notifications need them.
+
+    ``addresses`` maps a channel to an address on it (``{"sms": "+886912345678"}``); ``email``
+    is the address for the ``email`` channel.
+
+    Example:
+        >>> amy = Person(id="usr_amy", name="Amy", email="amy@example.com",
+        ...              locale="zh_Hant_TW", timezone="Asia/Taipei")
+        >>> amy.address_for("email"), amy.address_for("sms")
+        ('amy@example.com', None)
+
+    .. versionadded:: 0.1.0
+    """
+
+    id: str
+    name: str
+    email: str | None = None
+    locale: str = "en"
+    timezone: str = "UTC"
+    addresses: Mapping[str, str] = attrs.field(factory=dict)
+
+    def address_for(self, channel: str) -> str | None:
+        """Return this person's address on ``channel``, if they have one."""
+        if channel == "email" and self.email:
+            return self.email
+        return self.addresses.get(channel)
+
+
+@runtime_checkable
+class PeopleDirectory(Protocol):
+    """Finds the host's users by id, so notifications can reach a record's owner.
+
+    crmkit keeps owners as user ids; the host knows their addresses, language and time zone.
+    :class:`crmkit.adapters.memory.StaticDirectory` serves a fixed list.
+
+    Example:
+        >>> from crmkit.adapters.memory import StaticDirectory
+        >>> isinstance(StaticDirectory([]), PeopleDirectory)
+        True
+
+    .. versionadded:: 0.1.0
+    """
+
+    def person(self, user_id: str) -> Person | None:
+        """Return the user with ``user_id``, or ``None`` if there is none."""
         ...
 
 

@@ -4,10 +4,10 @@ Conventions: ``Money`` as ``{"amount": "12.30", "currency": "TWD"}`` (amount as 
 float); ``Decimal`` as a string; aware ``datetime`` as ISO 8601 with its offset, plus the IANA
 zone in brackets when it has one (RFC 9557: ``2026-11-01T01:30:00-05:00[America/New_York]``), so
 a local business time comes back in its own zone and an ambiguous hour keeps its ``fold``;
-``date`` as ISO 8601; enums by value; tuples as lists; domain events carry an ``event_type``
-tag so a list of mixed events round-trips. Structuring validates through the classes' own
-validators, and any problem comes back as one :class:`~crmkit.errors.ValidationError` listing
-each field path.
+``date`` as ISO 8601; a wall-clock ``time`` as ``"22:00"`` (seconds only when it has some);
+enums by value; tuples as lists; domain events carry an ``event_type`` tag so a list of mixed
+events round-trips. Structuring validates through the classes' own validators, and any problem
+comes back as one :class:`~crmkit.errors.ValidationError` listing each field path.
 
 Example:
     >>> from crmkit.kernel.money import Money
@@ -30,7 +30,7 @@ import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from typing import Any, TypeVar, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -147,6 +147,22 @@ def _structure_date(value: Any, _type: type) -> date:
     raise ValidationError(f"{value!r} is not an ISO 8601 date (YYYY-MM-DD)")
 
 
+def _unstructure_time(value: time) -> str:
+    spec = "minutes" if value.second == 0 and value.microsecond == 0 else "auto"
+    return value.isoformat(timespec=spec)
+
+
+def _structure_time(value: Any, _type: type) -> time:
+    if isinstance(value, time):
+        return value
+    if isinstance(value, str):
+        try:
+            return time.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValidationError(f"{value!r} is not an ISO 8601 time of day (HH:MM)")
+
+
 def _structure_money(value: Any, _type: type) -> Money:
     if not isinstance(value, dict):
         raise ValidationError(
@@ -243,6 +259,8 @@ def _build_converter(*, detailed: bool) -> cattrs.Converter:
     conv.register_structure_hook(datetime, _structure_datetime)
     conv.register_unstructure_hook(date, lambda d: d.isoformat())
     conv.register_structure_hook(date, _structure_date)
+    conv.register_unstructure_hook(time, _unstructure_time)
+    conv.register_structure_hook(time, _structure_time)
     conv.register_unstructure_hook(
         Money, lambda m: {"amount": str(m.amount), "currency": m.currency}
     )

@@ -17,6 +17,7 @@ import pytest
 from crmkit.adapters.notify import LogNotifier, WebhookNotifier, verify_signature
 from crmkit.errors import DeliveryError, ValidationError
 from crmkit.kernel.money import Money
+from crmkit.kernel.query import Query
 from crmkit.kernel.time import ManualClock
 from crmkit.ports import Notification, Notifier
 
@@ -396,3 +397,57 @@ def test_log_notifier_validates_its_arguments() -> None:
         LogNotifier("crmkit")  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="notification"):
         LogNotifier().send("hello")  # type: ignore[arg-type]
+
+
+def test_the_dispatcher_retries_a_failing_receiver_and_records_one_success(
+    receiver: Receiver,
+) -> None:
+    """500, 500, 200: three requests with one idempotency key, one success on record."""
+    from crmkit.adapters.memory import MemoryStore
+    from crmkit.app.dispatch import Dispatcher
+    from crmkit.customers import Customer
+    from crmkit.notifications import DeliveryStatus, Recipient, RetryPolicy, Subscription
+
+    receiver.statuses.extend([500, 500, 200])
+    clock = ManualClock(START)
+    store = MemoryStore()
+    with store.unit_of_work() as uow:
+        uow.customers.add(Customer.register(id="cus_1", name="Acme", kind="company", now=START))
+        uow.commit()
+    hook = Subscription(
+        name="crm-to-erp",
+        event_type="customers.CustomerRegistered",
+        template="customer_registered",
+        to=Recipient.address("erp"),
+        channel="webhook",
+    )
+    dispatcher = Dispatcher(
+        store,
+        {"webhook": notifier(receiver.url + "/hooks", clock=clock)},
+        [hook],
+        clock=clock,
+        retry=RetryPolicy(jitter_percent=0),
+    )
+    for _ in range(3):
+        dispatcher.run_once()
+        with store.unit_of_work() as uow:
+            (delivery,) = uow.deliveries.query(Query()).items
+        clock.set(max(clock.now(), delivery.next_attempt_at))
+
+    assert [r.headers["Idempotency-Key"] for r in receiver.requests] == [
+        delivery.idempotency_key
+    ] * 3
+    assert delivery.status is DeliveryStatus.SUCCEEDED
+    assert [a.succeeded for a in delivery.attempts] == [False, False, True]
+    assert "500" in (delivery.attempts[0].error or "")
+    for request in receiver.requests:  # each signature verifies with the documented recipe
+        verify_signature(
+            SECRET,
+            request.body,
+            timestamp=request.headers["X-Crmkit-Timestamp"],
+            signature=request.headers["X-Crmkit-Signature"],
+            now=clock.now(),
+            tolerance=timedelta(hours=1),
+        )
+    dispatcher.run_once()
+    assert len(receiver.requests) == 3  # a succeeded key is never sent again

@@ -30,7 +30,7 @@ from crmkit.adapters.sqlalchemy import (
     metadata,
 )
 from crmkit.adapters.sqlalchemy import _store as store_module
-from crmkit.customers import CONTACTS, CUSTOMERS, INTERACTIONS, Customer
+from crmkit.customers import CUSTOMERS, Customer
 from crmkit.customers.events import CustomerRegistered, CustomerRenamed
 from crmkit.errors import (
     ConcurrencyError,
@@ -443,7 +443,7 @@ def test_an_old_document_is_read_through_the_upcaster(
         return document
 
     v2 = attrs.evolve(CUSTOMERS, schema_version=2, upcasters={1: rename_title})
-    upcasting = SQLAlchemyStore(engine, record_types=(v2, CONTACTS, INTERACTIONS))
+    upcasting = SQLAlchemyStore(engine, record_types=(v2, *RECORD_TYPES[1:]))
     with upcasting.unit_of_work() as uow:
         old_co = uow.customers.get("cus_old")
         assert (old_co.name, old_co.version) == ("Old Co", 3)

@@ -31,6 +31,7 @@ from crmkit.errors import DuplicateError, FieldError, NotFoundError, ValidationE
 from crmkit.kernel.aggregate import Aggregate
 from crmkit.kernel.ids import check_id
 from crmkit.kernel.query import RecordType
+from crmkit.notifications.delivery import DELIVERIES
 from crmkit.serialization import structure, unstructure
 
 __all__ = [
@@ -50,11 +51,11 @@ __all__ = [
 
 A = TypeVar("A", bound=Aggregate)
 
-#: The record types every crmkit store keeps, in a stable order: customers, contacts, interactions.
-RECORD_TYPES: tuple[RecordType[Any], ...] = (CUSTOMERS, CONTACTS, INTERACTIONS)
+#: The record types every crmkit store keeps, in a stable order.
+RECORD_TYPES: tuple[RecordType[Any], ...] = (CUSTOMERS, CONTACTS, INTERACTIONS, DELIVERIES)
 
 #: The record types every store must keep (a host may add its own beside them).
-REQUIRED_NAMES = ("customers", "contacts", "interactions")
+REQUIRED_NAMES = ("customers", "contacts", "interactions", "deliveries")
 
 
 def to_document(record_type: RecordType[A], aggregate: A) -> dict[str, Any]:
@@ -266,7 +267,7 @@ def check_record_types(record_types: object) -> dict[str, RecordType[Any]]:
 
     Example:
         >>> sorted(check_record_types(RECORD_TYPES))
-        ['contacts', 'customers', 'interactions']
+        ['contacts', 'customers', 'deliveries', 'interactions']
         >>> check_record_types([])
         Traceback (most recent call last):
         ...

@@ -63,7 +63,8 @@ from crmkit.kernel.aggregate import Aggregate
 from crmkit.kernel.events import DomainEvent
 from crmkit.kernel.ids import check_id
 from crmkit.kernel.query import Page, Query, RecordType, Scalar, run_query
-from crmkit.ports import Notification, OutboxEntry, Repository
+from crmkit.notifications.delivery import Delivery
+from crmkit.ports import Notification, OutboxEntry, Person, Repository
 
 if TYPE_CHECKING:
     from crmkit.ports import Notifier, Store, UnitOfWork
@@ -74,6 +75,7 @@ __all__ = [
     "MemoryStore",
     "MemoryUnitOfWork",
     "RecordingNotifier",
+    "StaticDirectory",
 ]
 
 A = TypeVar("A", bound=Aggregate)
@@ -101,13 +103,13 @@ class MemoryStore:
     """Keeps records, as documents, and the outbox in memory; implements ``crmkit.ports.Store``.
 
     Args:
-        record_types: the aggregates to store; must include crmkit's ``customers``,
-            ``contacts`` and ``interactions`` (the default is exactly those).
+        record_types: the aggregates to store; must include crmkit's own
+            (:data:`~crmkit.adapters.RECORD_TYPES`, the default).
 
     Example:
         >>> store = MemoryStore()
         >>> [rt.name for rt in store.record_types]
-        ['customers', 'contacts', 'interactions']
+        ['customers', 'contacts', 'interactions', 'deliveries']
         >>> MemoryStore(record_types=())
         Traceback (most recent call last):
         ...
@@ -415,6 +417,7 @@ class MemoryUnitOfWork:
     customers: Repository[Customer]
     contacts: Repository[Contact]
     interactions: Repository[Interaction]
+    deliveries: Repository[Delivery]
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -426,6 +429,7 @@ class MemoryUnitOfWork:
         self.customers = self._repositories["customers"]
         self.contacts = self._repositories["contacts"]
         self.interactions = self._repositories["interactions"]
+        self.deliveries = self._repositories["deliveries"]
 
     def repository(self, record_type: RecordType[A]) -> MemoryRepository[A]:
         """Return the repository for ``record_type`` (for record types beyond crmkit's own).
@@ -692,6 +696,33 @@ class RecordingNotifier:
         with self._lock:
             self.sent.clear()
             self.failed.clear()
+
+
+class StaticDirectory:
+    """A fixed list of people; implements :class:`crmkit.ports.PeopleDirectory`.
+
+    Example:
+        >>> from crmkit.ports import Person
+        >>> people = StaticDirectory([Person(id="usr_amy", name="Amy", email="amy@example.com")])
+        >>> people.person("usr_amy").email, people.person("usr_bob")
+        ('amy@example.com', None)
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, people: Iterable[Person]) -> None:
+        self._people: dict[str, Person] = {}
+        for n, person in enumerate(people):
+            if not isinstance(person, Person):
+                raise ValidationError(
+                    f"must be a crmkit.ports.Person, not {type(person).__name__}",
+                    path=f"people[{n}]",
+                )
+            self._people[person.id] = person
+
+    def person(self, user_id: str) -> Person | None:
+        """Return the person with ``user_id``, or ``None``."""
+        return self._people.get(user_id)
 
 
 if TYPE_CHECKING:  # the in-memory classes satisfy the ports (checked by mypy only)

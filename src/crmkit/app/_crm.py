@@ -9,13 +9,23 @@ from typing import Any, TypeVar, cast
 import attrs
 
 from crmkit.app.messagebus import MessageBus
-from crmkit.customers import Channel, Contact, Customer, Interaction, Lifecycle
+from crmkit.customers import (
+    Channel,
+    Contact,
+    Customer,
+    Interaction,
+    Lifecycle,
+    Purpose,
+    QuietHours,
+)
 from crmkit.customers.commands import (
     AddContact,
     AssignCustomerOwner,
     LogInteraction,
+    RecordConsent,
     RegisterCustomer,
     RenameCustomer,
+    SetContactPreferences,
     TagCustomer,
 )
 from crmkit.errors import ValidationError
@@ -250,6 +260,89 @@ class CRM:
         .. versionadded:: 0.1.0
         """
         return self._run(AssignCustomerOwner(customer_id, owner, actor=actor), Customer)
+
+    def record_consent(
+        self,
+        contact_id: str,
+        channel: Channel | str,
+        granted: bool,
+        *,
+        source: str,
+        purpose: Purpose | str = Purpose.MARKETING,
+        at: datetime | None = None,
+        by: str | None = None,
+        note: str | None = None,
+        actor: str | None = None,
+    ) -> Contact:
+        """Record an opt-in (``granted=True``) or opt-out for a contact's channel; return it.
+
+        The consent history only grows; the latest statement counts. ``source`` says how you
+        know (``"web form"``, ``"phone call"``, ``"import"``); ``at`` (aware, not in the future)
+        is when the contact said so and defaults to now; ``purpose`` is ``"marketing"`` unless
+        you say ``"transactional"``.
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> crm = bootstrap()
+            >>> amy = crm.add_contact(crm.register_customer("Acme").id, "Amy")
+            >>> _ = crm.record_consent(amy.id, "sms", True, source="web form")
+            >>> amy = crm.record_consent(amy.id, "sms", False, source="replied STOP")
+            >>> [(r.granted, r.source) for r in amy.consents]
+            [(True, 'web form'), (False, 'replied STOP')]
+
+        .. versionadded:: 0.1.0
+        """
+        command = RecordConsent(
+            contact_id,
+            channel,
+            granted,
+            source=source,
+            purpose=purpose,
+            at=at,
+            by=by,
+            note=note,
+            actor=actor,
+        )
+        return self._run(command, Contact)
+
+    def set_contact_preferences(
+        self,
+        contact_id: str,
+        *,
+        timezone: str | None = None,
+        quiet_hours: QuietHours | tuple[object, object] | None = None,
+        preferred_channel: Channel | str | None = None,
+        clear: Iterable[str] = (),
+        actor: str | None = None,
+    ) -> Contact:
+        """Set a contact's time zone, quiet hours and preferred channel; return the contact.
+
+        A preference left ``None`` keeps its value; name it in ``clear`` to remove it.
+        ``quiet_hours`` is a ``(start, end)`` pair of wall-clock times in the contact's zone and
+        may wrap midnight (``("22:00", "08:00")``).
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> crm = bootstrap()
+            >>> amy = crm.add_contact(crm.register_customer("Acme").id, "Amy")
+            >>> amy = crm.set_contact_preferences(amy.id, timezone="Asia/Taipei",
+            ...     quiet_hours=("22:00", "08:00"), preferred_channel="line")
+            >>> amy.timezone, str(amy.quiet_hours), amy.preferred_channel.value
+            ('Asia/Taipei', '22:00-08:00', 'line')
+            >>> crm.set_contact_preferences(amy.id, clear=["quiet_hours"]).quiet_hours is None
+            True
+
+        .. versionadded:: 0.1.0
+        """
+        command = SetContactPreferences(
+            contact_id,
+            timezone=timezone,
+            quiet_hours=quiet_hours,
+            preferred_channel=preferred_channel,
+            clear=clear,
+            actor=actor,
+        )
+        return self._run(command, Contact)
 
     # ----- reads -------------------------------------------------------------------------
     def get_customer(self, id: str) -> Customer:

@@ -2,7 +2,8 @@
 
 Each handler checks the access policy (actions ``customers.register``, ``customers.add_contact``,
 ``customers.log_interaction``, ``customers.rename``, ``customers.tag``,
-``customers.assign_owner``; the resource is the customer acted on, ``None`` for a registration),
+``customers.assign_owner``, ``customers.record_consent``, ``customers.set_contact_preferences``;
+the resource is the customer acted on, or the contact's customer, ``None`` for a registration),
 loads what it needs through the unit of work, calls the aggregate, stores the result and commits.
 Handlers take their collaborators as keyword arguments; :func:`command_handlers` binds them for
 the message bus (``bootstrap()`` does this for you).
@@ -33,8 +34,10 @@ from crmkit.customers.commands import (
     AddContact,
     AssignCustomerOwner,
     LogInteraction,
+    RecordConsent,
     RegisterCustomer,
     RenameCustomer,
+    SetContactPreferences,
     TagCustomer,
 )
 from crmkit.errors import RuleViolation
@@ -47,8 +50,10 @@ __all__ = [
     "assign_customer_owner",
     "command_handlers",
     "log_interaction",
+    "record_consent",
     "register_customer",
     "rename_customer",
+    "set_contact_preferences",
     "tag_customer",
 ]
 
@@ -276,6 +281,94 @@ def assign_customer_owner(
     )
 
 
+def _change_contact(
+    contact_id: str,
+    actor: str | None,
+    action: str,
+    uow: UnitOfWork,
+    policy: AccessPolicy,
+    change: Callable[[Contact], None],
+) -> Contact:
+    """Load a contact, check ``action`` on its customer for ``actor``, apply, save and commit."""
+    contact = uow.contacts.get(contact_id)
+    customer = uow.customers.get(contact.customer_id)
+    policy.check(actor, action, customer)
+    change(contact)
+    uow.contacts.save(contact)
+    uow.commit()
+    return contact
+
+
+def record_consent(
+    command: RecordConsent, uow: UnitOfWork, *, clock: Clock, policy: AccessPolicy
+) -> Contact:
+    """Append an opt-in or opt-out to an existing contact's consent history; return the contact.
+
+    ``at`` defaults to now and must not be later than now (``ValidationError``).
+
+    Example:
+        >>> from crmkit import bootstrap
+        >>> crm = bootstrap()
+        >>> amy = crm.add_contact(crm.register_customer("Acme").id, "Amy")
+        >>> amy = crm.handle(RecordConsent(amy.id, "email", True, source="web form"))
+        >>> amy.consent_for("email").granted
+        True
+
+    .. versionadded:: 0.1.0
+    """
+
+    def change(contact: Contact) -> None:
+        contact.record_consent(
+            command.channel,
+            command.granted,
+            source=command.source,
+            now=clock.now(),
+            purpose=command.purpose,
+            at=command.at,
+            by=command.by,
+            note=command.note,
+            actor=command.actor,
+        )
+
+    return _change_contact(
+        command.contact_id, command.actor, "customers.record_consent", uow, policy, change
+    )
+
+
+def set_contact_preferences(
+    command: SetContactPreferences, uow: UnitOfWork, *, clock: Clock, policy: AccessPolicy
+) -> Contact:
+    """Set or clear an existing contact's time zone, quiet hours and preferred channel.
+
+    Each preference that changes records its own event (``ContactTimeZoneChanged``,
+    ``ContactQuietHoursChanged``, ``ContactPreferredChannelChanged``); an unchanged one none.
+
+    Example:
+        >>> from crmkit import bootstrap
+        >>> crm = bootstrap()
+        >>> amy = crm.add_contact(crm.register_customer("Acme").id, "Amy")
+        >>> amy = crm.handle(SetContactPreferences(amy.id, timezone="Asia/Taipei"))
+        >>> amy.timezone
+        'Asia/Taipei'
+
+    .. versionadded:: 0.1.0
+    """
+
+    def change(contact: Contact) -> None:
+        now = clock.now()
+        cleared = set(command.clear)
+        if command.timezone is not None or "timezone" in cleared:
+            contact.set_time_zone(command.timezone, now=now, actor=command.actor)
+        if command.quiet_hours is not None or "quiet_hours" in cleared:
+            contact.set_quiet_hours(command.quiet_hours, now=now, actor=command.actor)
+        if command.preferred_channel is not None or "preferred_channel" in cleared:
+            contact.set_preferred_channel(command.preferred_channel, now=now, actor=command.actor)
+
+    return _change_contact(
+        command.contact_id, command.actor, "customers.set_contact_preferences", uow, policy, change
+    )
+
+
 def command_handlers(
     *, clock: Clock, ids: IdGenerator, policy: AccessPolicy
 ) -> Mapping[type, CommandHandler]:
@@ -286,8 +379,8 @@ def command_handlers(
         >>> from crmkit.kernel import ManualClock, SequentialIds
         >>> handlers = command_handlers(clock=ManualClock(), ids=SequentialIds(), policy=AllowAll())
         >>> sorted(cls.__name__ for cls in handlers)  # doctest: +NORMALIZE_WHITESPACE
-        ['AddContact', 'AssignCustomerOwner', 'LogInteraction', 'RegisterCustomer',
-         'RenameCustomer', 'TagCustomer']
+        ['AddContact', 'AssignCustomerOwner', 'LogInteraction', 'RecordConsent',
+         'RegisterCustomer', 'RenameCustomer', 'SetContactPreferences', 'TagCustomer']
 
     .. versionadded:: 0.1.0
     """
@@ -298,4 +391,8 @@ def command_handlers(
         RenameCustomer: functools.partial(rename_customer, clock=clock, policy=policy),
         TagCustomer: functools.partial(tag_customer, clock=clock, policy=policy),
         AssignCustomerOwner: functools.partial(assign_customer_owner, clock=clock, policy=policy),
+        RecordConsent: functools.partial(record_consent, clock=clock, policy=policy),
+        SetContactPreferences: functools.partial(
+            set_contact_preferences, clock=clock, policy=policy
+        ),
     }

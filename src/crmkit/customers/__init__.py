@@ -1,5 +1,8 @@
 """The customers context: customers, their contacts, and the interactions logged with them.
 
+A contact also carries how it wants to be reached: its time zone, quiet hours, preferred
+channel and the append-only history of its consent per channel (:class:`ConsentRecord`).
+
 Example:
     >>> from datetime import datetime, timezone
     >>> from crmkit.customers import Customer
@@ -10,9 +13,9 @@ Example:
 .. versionadded:: 0.1.0
 """
 
+from crmkit.customers._consent import Channel, ConsentRecord, Purpose, QuietHours
 from crmkit.customers._contact_points import normalize_email, normalize_phone
 from crmkit.customers._model import (
-    Channel,
     Contact,
     Customer,
     CustomerKind,
@@ -26,6 +29,7 @@ __all__ = [
     "CONTACTS",
     "CUSTOMERS",
     "Channel",
+    "ConsentRecord",
     "Contact",
     "Customer",
     "CustomerKind",
@@ -33,6 +37,8 @@ __all__ = [
     "Interaction",
     "InteractionKind",
     "Lifecycle",
+    "Purpose",
+    "QuietHours",
     "normalize_email",
     "normalize_phone",
 ]

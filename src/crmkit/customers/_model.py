@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any, cast
 
 import attrs
 from babel.core import Locale, UnknownLocaleError
 
+from crmkit.customers._consent import (
+    Channel,
+    ConsentRecord,
+    Purpose,
+    QuietHours,
+    _latest,
+    _timezone_name,
+)
 from crmkit.customers._contact_points import normalize_email
 from crmkit.customers.events import (
+    ConsentRecorded,
     ContactAdded,
+    ContactPreferredChannelChanged,
+    ContactQuietHoursChanged,
+    ContactTimeZoneChanged,
     ContactUpdated,
     CustomerLifecycleChanged,
     CustomerOwnerAssigned,
@@ -24,6 +36,7 @@ from crmkit.errors import ValidationError
 from crmkit.kernel import _validators as v
 from crmkit.kernel._enum import StrEnum
 from crmkit.kernel.aggregate import Aggregate
+from crmkit.kernel.events import DomainEvent
 from crmkit.kernel.ids import check_id
 from crmkit.kernel.time import ensure_aware, validate_aware
 
@@ -66,27 +79,6 @@ class Lifecycle(StrEnum):
     ACTIVE = "active"
     AT_RISK = "at_risk"
     CHURNED = "churned"
-
-
-class Channel(StrEnum):
-    """A way to reach a contact, as used for preferences and interactions.
-
-    Example:
-        >>> Channel("line")
-        <Channel.LINE: 'line'>
-
-    .. versionadded:: 0.1.0
-    """
-
-    EMAIL = "email"
-    PHONE = "phone"
-    SMS = "sms"
-    LINE = "line"
-    WECHAT = "wechat"
-    WHATSAPP = "whatsapp"
-    IN_PERSON = "in_person"
-    POST = "post"
-    WEB = "web"
 
 
 class InteractionKind(StrEnum):
@@ -145,6 +137,45 @@ def _locale(value: object) -> str | None:
             f"{value!r} is not a known locale (e.g. 'en', 'zh_Hant_TW', 'zh_Hans_CN')",
             path="locale",
         ) from None
+
+
+def _timezone(value: object) -> str | None:
+    return _timezone_name(value, "timezone")
+
+
+def _to_quiet_hours(value: object, path: str = "quiet_hours") -> QuietHours | None:
+    """Read quiet hours given as ``QuietHours``, a ``(start, end)`` pair, or ``None``."""
+    if value is None or isinstance(value, QuietHours):
+        return value
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        try:
+            return QuietHours(value[0], value[1])
+        except ValidationError as exc:
+            raise exc.at(path) from None
+    raise ValidationError(
+        "must be QuietHours, a (start, end) pair such as ('22:00', '08:00'), or None; "
+        f"got {type(value).__name__}",
+        path=path,
+    )
+
+
+def _quiet_hours(_instance: object, _attribute: object, value: Any) -> None:
+    if value is not None and not isinstance(value, QuietHours):
+        raise ValidationError(
+            f"must be QuietHours or None, not {type(value).__name__}", path="quiet_hours"
+        )
+
+
+def _consent_history(_instance: object, _attribute: object, value: Any) -> None:
+    if not isinstance(value, tuple):
+        raise ValidationError(
+            f"must be a tuple of ConsentRecord, not {type(value).__name__}", path="consents"
+        )
+    for i, record in enumerate(value):
+        if not isinstance(record, ConsentRecord):
+            raise ValidationError(
+                f"must be a ConsentRecord, not {type(record).__name__}", path=f"consents[{i}]"
+            )
 
 
 def _kind(value: object) -> CustomerKind:
@@ -340,6 +371,11 @@ class Contact(Aggregate):
 
     Build one with :meth:`create`, which normalises phone numbers to E.164 using ``region``.
 
+    How the contact wants to be reached lives here too: ``timezone`` (an IANA name),
+    ``quiet_hours`` (a daily window in that zone), ``preferred_channel``, and ``consents``, the
+    append-only history of opt-ins and opt-outs per channel (:meth:`record_consent`,
+    :meth:`consent_for`). :func:`crmkit.notifications.consent.decide` reads them.
+
     Example:
         >>> from datetime import date, datetime, timezone
         >>> now = datetime(2026, 1, 5, tzinfo=timezone.utc)
@@ -363,6 +399,9 @@ class Contact(Aggregate):
     birthday: date | None = attrs.field(default=None, validator=v.optional_date)
     locale: str | None = attrs.field(default=None, converter=_locale)
     preferred_channel: Channel | None = attrs.field(default=None, converter=_preferred_channel)
+    timezone: str | None = attrs.field(default=None, converter=_timezone)
+    quiet_hours: QuietHours | None = attrs.field(default=None, validator=_quiet_hours)
+    consents: tuple[ConsentRecord, ...] = attrs.field(default=(), validator=_consent_history)
 
     @classmethod
     def create(
@@ -471,6 +510,176 @@ class Contact(Aggregate):
                     fields=changed,
                 )
             )
+
+    # ----- consent and preferences ---------------------------------------------------------
+
+    def record_consent(
+        self,
+        channel: Channel | str,
+        granted: bool,
+        *,
+        source: str,
+        now: datetime,
+        purpose: Purpose | str = Purpose.MARKETING,
+        at: datetime | None = None,
+        by: str | None = None,
+        note: str | None = None,
+        actor: str | None = None,
+    ) -> ConsentRecord:
+        """Append an opt-in (``granted=True``) or opt-out and record ``ConsentRecorded``.
+
+        The history is never rewritten: a withdrawal is a new record, and so is a repeated
+        opt-in (a re-confirmation is evidence too). ``at`` is when the contact said so (default
+        ``now``; an import passes the original date, which must not be after ``now``); ``by``
+        is the user who took the statement (default ``actor``).
+
+        Example:
+            >>> from datetime import datetime, timedelta, timezone
+            >>> now = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
+            >>> amy = Contact(id="con_1", customer_id="cus_1", name="Amy")
+            >>> _ = amy.record_consent("email", True, source="web form", now=now)
+            >>> _ = amy.record_consent("email", False, source="unsubscribe link",
+            ...                        now=now + timedelta(days=30))
+            >>> [r.granted for r in amy.consents], amy.consent_for("email").source
+            ([True, False], 'unsubscribe link')
+        """
+        _check_call(now, actor)
+        given = now if at is None else ensure_aware(at, "at")
+        if given > now:
+            raise ValidationError(
+                f"must not be after now ({now.isoformat()}): consent is recorded once given, "
+                f"got {given.isoformat()}",
+                path="at",
+            )
+        record = ConsentRecord(
+            channel=channel,
+            granted=granted,
+            at=given,
+            source=source,
+            purpose=purpose,
+            by=actor if by is None else by,
+            note=note,
+            recorded_at=now,
+        )
+        self.consents = (*self.consents, record)
+        self.record(
+            ConsentRecorded(
+                aggregate_id=self.id,
+                occurred_at=now,
+                actor=actor,
+                customer_id=self.customer_id,
+                channel=record.channel.value,
+                purpose=record.purpose.value,
+                granted=record.granted,
+                at=record.at,
+                source=record.source,
+                by=record.by,
+                note=record.note,
+            )
+        )
+        return record
+
+    def consent_for(
+        self, channel: Channel | str, purpose: Purpose | str = Purpose.MARKETING
+    ) -> ConsentRecord | None:
+        """The record in force for ``channel`` and ``purpose``: the latest ``at``, or ``None``.
+
+        Of two records with the same ``at``, the one appended later counts.
+
+        Example:
+            >>> Contact(id="con_1", customer_id="cus_1", name="Amy").consent_for("sms") is None
+            True
+        """
+        wanted = v.to_enum(Channel, "channel")(channel)
+        why = v.to_enum(Purpose, "purpose")(purpose)
+        return _latest(self.consents, wanted, why)
+
+    def set_time_zone(
+        self, timezone: str | None, *, now: datetime, actor: str | None = None
+    ) -> None:
+        """Set the contact's IANA time zone (``None``: unknown); a no-op when unchanged.
+
+        Example:
+            >>> from datetime import datetime, timezone as tz
+            >>> now = datetime(2026, 1, 5, tzinfo=tz.utc)
+            >>> amy = Contact(id="con_1", customer_id="cus_1", name="Amy")
+            >>> amy.set_time_zone("Asia/Taipei", now=now); amy.timezone
+            'Asia/Taipei'
+            >>> amy.set_time_zone("Asia/Taipie", now=now)
+            Traceback (most recent call last):
+            ...
+            crmkit.errors.ValidationError: timezone: 'Asia/Taipie' is not an IANA time zone ...
+        """
+        _check_call(now, actor)
+        self._change("timezone", _timezone(timezone), ContactTimeZoneChanged, now, actor)
+
+    def set_quiet_hours(
+        self,
+        quiet_hours: QuietHours | tuple[object, object] | None,
+        *,
+        now: datetime,
+        actor: str | None = None,
+    ) -> None:
+        """Set the daily quiet hours, e.g. ``("22:00", "08:00")``, or clear them with ``None``.
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> now = datetime(2026, 1, 5, tzinfo=timezone.utc)
+            >>> amy = Contact(id="con_1", customer_id="cus_1", name="Amy")
+            >>> amy.set_quiet_hours(("22:00", "08:00"), now=now); str(amy.quiet_hours)
+            '22:00-08:00'
+        """
+        _check_call(now, actor)
+        self._change(
+            "quiet_hours", _to_quiet_hours(quiet_hours), ContactQuietHoursChanged, now, actor
+        )
+
+    def set_preferred_channel(
+        self, channel: Channel | str | None, *, now: datetime, actor: str | None = None
+    ) -> None:
+        """Set the channel the contact prefers (``None``: no preference); a no-op when unchanged.
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> now = datetime(2026, 1, 5, tzinfo=timezone.utc)
+            >>> amy = Contact(id="con_1", customer_id="cus_1", name="Amy")
+            >>> amy.set_preferred_channel("line", now=now); amy.preferred_channel.value
+            'line'
+        """
+        _check_call(now, actor)
+        self._change(
+            "preferred_channel",
+            _preferred_channel(channel),
+            ContactPreferredChannelChanged,
+            now,
+            actor,
+            event_value=lambda c: None if c is None else c.value,
+        )
+
+    def _change(
+        self,
+        field: str,
+        new: Any,
+        event: type[DomainEvent],
+        now: datetime,
+        actor: str | None,
+        event_value: Callable[[Any], Any] = lambda value: value,
+    ) -> None:
+        """Set ``field`` to ``new`` and record ``event`` (with old and new), if it changes."""
+        old = getattr(self, field)
+        if new == old:
+            return
+        setattr(self, field, new)
+        self.record(
+            event(  # type: ignore[call-arg]
+                aggregate_id=self.id,
+                occurred_at=now,
+                actor=actor,
+                customer_id=self.customer_id,
+                old=event_value(old),
+                new=event_value(new),
+            )
+        )
 
 
 def _links(value: object) -> tuple[str, ...]:

@@ -28,14 +28,15 @@ from typing import Any
 import attrs
 import phonenumbers
 
+from crmkit.customers._consent import Channel, Purpose, QuietHours, _timezone_name
 from crmkit.customers._contact_points import normalize_phone
 from crmkit.customers._model import (
-    Channel,
     CustomerKind,
     InteractionKind,
     _emails,
     _links,
     _locale,
+    _to_quiet_hours,
 )
 from crmkit.errors import ValidationError
 from crmkit.kernel import _validators as v
@@ -46,8 +47,10 @@ __all__ = [
     "AddContact",
     "AssignCustomerOwner",
     "LogInteraction",
+    "RecordConsent",
     "RegisterCustomer",
     "RenameCustomer",
+    "SetContactPreferences",
     "TagCustomer",
 ]
 
@@ -305,3 +308,130 @@ class AssignCustomerOwner:
     customer_id: str = attrs.field(validator=_id)
     owner: str | None = attrs.field(validator=_optional_id)
     actor: str | None = attrs.field(default=None, validator=_optional_id)
+
+
+_to_consent_channel = v.to_enum(Channel, "channel")
+_to_purpose = v.to_enum(Purpose, "purpose")
+#: The preferences :class:`SetContactPreferences` can set or clear.
+_PREFERENCES = ("preferred_channel", "quiet_hours", "timezone")
+
+
+def _consent_channel(value: object) -> Channel:
+    return _to_consent_channel(value)
+
+
+def _purpose(value: object) -> Purpose:
+    return _to_purpose(value)
+
+
+def _timezone(value: object) -> str | None:
+    return _timezone_name(value, "timezone")
+
+
+def _quiet_hours(value: object) -> QuietHours | None:
+    return _to_quiet_hours(value)
+
+
+def _clear(value: object) -> tuple[str, ...]:
+    names = v.text_tuple("clear", max_items=len(_PREFERENCES))(value)
+    for i, name in enumerate(names):
+        if name not in _PREFERENCES:
+            raise ValidationError(
+                f"{name!r} is not a preference; clear any of {', '.join(_PREFERENCES)}",
+                path=f"clear[{i}]",
+            )
+    return tuple(sorted(names))
+
+
+@attrs.frozen
+class RecordConsent:
+    """Record that a contact opted in to (``granted=True``) or out of a purpose on a channel.
+
+    The contact's consent history only grows: this appends a
+    :class:`~crmkit.customers.ConsentRecord`, it never edits one.
+
+    Args:
+        contact_id: the contact who said so.
+        channel: ``"email"``, ``"sms"``, ``"line"``, ... (a :class:`~crmkit.customers.Channel`).
+        granted: ``True`` to opt in, ``False`` to opt out.
+        source: how we know (``"web form"``, ``"phone call"``, ``"import"``), 1 to 200
+            characters; it is the evidence, so it is required.
+        purpose: ``"marketing"`` (the default) or ``"transactional"``.
+        at: when the contact said so (aware); ``None`` means now. Not in the future.
+        by: the user who took the statement; defaults to ``actor``.
+        note: free text kept with the record (up to 1000 characters).
+        actor: who asks.
+
+    Example:
+        >>> cmd = RecordConsent("con_1", "sms", False, source=" phone call ")
+        >>> cmd.channel.value, cmd.purpose.value, cmd.source
+        ('sms', 'marketing', 'phone call')
+        >>> RecordConsent("con_1", "email", "yes", source="web form")
+        Traceback (most recent call last):
+        ...
+        crmkit.errors.ValidationError: granted: must be bool, not str
+
+    .. versionadded:: 0.1.0
+    """
+
+    contact_id: str = attrs.field(validator=_id)
+    channel: Channel = attrs.field(converter=_consent_channel)
+    granted: bool = attrs.field(validator=v.of_type(bool))
+    source: str = attrs.field(converter=v.strip, validator=v.text(200))
+    purpose: Purpose = attrs.field(default=Purpose.MARKETING, converter=_purpose)
+    at: datetime | None = attrs.field(default=None, validator=_aware)
+    by: str | None = attrs.field(default=None, validator=_optional_id)
+    note: str | None = attrs.field(
+        default=None, converter=v.strip_optional, validator=v.optional_text(1000)
+    )
+    actor: str | None = attrs.field(default=None, validator=_optional_id)
+
+
+@attrs.frozen
+class SetContactPreferences:
+    """Set or clear a contact's time zone, quiet hours and preferred channel in one go.
+
+    A preference left ``None`` stays as it is; name it in ``clear`` to remove it. Consent is
+    not a preference: record it with :class:`RecordConsent`.
+
+    Args:
+        contact_id: the contact.
+        timezone: an IANA time zone name (``"Asia/Taipei"``).
+        quiet_hours: a :class:`~crmkit.customers.QuietHours` or a ``(start, end)`` pair of
+            wall-clock times in that zone, e.g. ``("22:00", "08:00")``.
+        preferred_channel: ``"line"``, ``"email"``, ...
+        clear: names of preferences to remove: ``"timezone"``, ``"quiet_hours"``,
+            ``"preferred_channel"``.
+        actor: who asks.
+
+    Example:
+        >>> cmd = SetContactPreferences("con_1", timezone="Asia/Taipei",
+        ...                             quiet_hours=("22:00", "08:00"), clear=["preferred_channel"])
+        >>> cmd.timezone, str(cmd.quiet_hours), cmd.clear
+        ('Asia/Taipei', '22:00-08:00', ('preferred_channel',))
+        >>> SetContactPreferences("con_1", timezone="Asia/Taipei", clear=["timezone"])
+        Traceback (most recent call last):
+        ...
+        crmkit.errors.ValidationError: clear: 'timezone' is both set and cleared; do one of them
+
+    .. versionadded:: 0.1.0
+    """
+
+    contact_id: str = attrs.field(validator=_id)
+    timezone: str | None = attrs.field(default=None, converter=_timezone)
+    quiet_hours: QuietHours | None = attrs.field(default=None, converter=_quiet_hours)
+    preferred_channel: Channel | None = attrs.field(default=None, converter=_preferred_channel)
+    clear: tuple[str, ...] = attrs.field(default=(), converter=_clear)
+    actor: str | None = attrs.field(default=None, validator=_optional_id)
+
+    def __attrs_post_init__(self) -> None:
+        for name in self.clear:
+            if getattr(self, name) is not None:
+                raise ValidationError(
+                    f"{name!r} is both set and cleared; do one of them", path="clear"
+                )
+        if not self.clear and all(getattr(self, name) is None for name in _PREFERENCES):
+            raise ValidationError(
+                "nothing to change: give timezone, quiet_hours or preferred_channel, or name "
+                "preferences to clear"
+            )

@@ -10,12 +10,19 @@ Example:
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import attrs
 
+from crmkit.customers._consent import QuietHours
 from crmkit.kernel.events import DomainEvent
 
 __all__ = [
+    "ConsentRecorded",
     "ContactAdded",
+    "ContactPreferredChannelChanged",
+    "ContactQuietHoursChanged",
+    "ContactTimeZoneChanged",
     "ContactUpdated",
     "CustomerLifecycleChanged",
     "CustomerOwnerAssigned",
@@ -157,3 +164,83 @@ class InteractionLogged(DomainEvent):
     customer_id: str
     kind: str
     summary: str
+
+
+@attrs.frozen(kw_only=True)
+class ConsentRecorded(DomainEvent):
+    """A contact opted in to (``granted``) or out of a purpose on a channel.
+
+    One event for both directions, mirroring the :class:`~crmkit.customers.ConsentRecord` it
+    appended: ``at`` is when the contact said so, ``occurred_at`` when it was recorded.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> at = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
+        >>> e = ConsentRecorded(aggregate_id="con_1", occurred_at=at, customer_id="cus_1",
+        ...     channel="sms", purpose="marketing", granted=False, at=at, source="phone call")
+        >>> e.event_type, e.granted
+        ('customers.ConsentRecorded', False)
+
+    .. versionadded:: 0.1.0
+    """
+
+    event_type = "customers.ConsentRecorded"
+    customer_id: str
+    channel: str
+    purpose: str
+    granted: bool
+    at: datetime
+    source: str
+    by: str | None = None
+    note: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ContactTimeZoneChanged(DomainEvent):
+    """A contact's IANA time zone changed (``None``: not known).
+
+    Example:
+        >>> ContactTimeZoneChanged.event_type
+        'customers.ContactTimeZoneChanged'
+
+    .. versionadded:: 0.1.0
+    """
+
+    event_type = "customers.ContactTimeZoneChanged"
+    customer_id: str
+    old: str | None
+    new: str | None
+
+
+@attrs.frozen(kw_only=True)
+class ContactQuietHoursChanged(DomainEvent):
+    """A contact's quiet hours were set, changed or cleared (``None``).
+
+    Example:
+        >>> ContactQuietHoursChanged.event_type
+        'customers.ContactQuietHoursChanged'
+
+    .. versionadded:: 0.1.0
+    """
+
+    event_type = "customers.ContactQuietHoursChanged"
+    customer_id: str
+    old: QuietHours | None
+    new: QuietHours | None
+
+
+@attrs.frozen(kw_only=True)
+class ContactPreferredChannelChanged(DomainEvent):
+    """A contact's preferred channel changed (``None``: no preference).
+
+    Example:
+        >>> ContactPreferredChannelChanged.event_type
+        'customers.ContactPreferredChannelChanged'
+
+    .. versionadded:: 0.1.0
+    """
+
+    event_type = "customers.ContactPreferredChannelChanged"
+    customer_id: str
+    old: str | None
+    new: str | None

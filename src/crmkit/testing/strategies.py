@@ -22,13 +22,14 @@ Example:
 
 from __future__ import annotations
 
+import enum
 import functools
 import math
 import string
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -37,16 +38,20 @@ from babel.numbers import list_currencies
 
 from crmkit.customers import (
     Channel,
+    ConsentRecord,
     Contact,
     Customer,
     CustomerKind,
     Interaction,
     InteractionKind,
     Lifecycle,
+    Purpose,
+    QuietHours,
     normalize_email,
 )
 from crmkit.customers import events as customer_events
 from crmkit.errors import ValidationError
+from crmkit.kernel._validators import to_enum
 from crmkit.kernel.events import DomainEvent
 from crmkit.kernel.ids import check_id
 from crmkit.kernel.money import Money, _to_decimal, currency_digits
@@ -74,6 +79,7 @@ from hypothesis import strategies as st  # noqa: E402  (after the hook: see abov
 
 __all__ = [
     "aware_datetimes",
+    "consent_records",
     "contacts",
     "currencies",
     "customers",
@@ -86,6 +92,7 @@ __all__ = [
     "names",
     "phones",
     "queries",
+    "quiet_hours",
     "tags",
     "timezones",
 ]
@@ -498,6 +505,105 @@ def customers(*, versions: st.SearchStrategy[int] | None = None) -> st.SearchStr
     )
 
 
+E = TypeVar("E", bound=enum.Enum)
+
+#: Quiet hours people set, and windows whose ends fall where clocks change (01:00-03:00 and
+#: 00:30-02:30 cover the New York and London nights; 02:45-02:30 wraps almost the whole day).
+_FAVOURITE_QUIET_HOURS = (
+    ("22:00", "08:00"),
+    ("21:00", "07:00"),
+    ("12:00", "13:30"),
+    ("01:00", "03:00"),
+    ("00:30", "02:30"),
+    ("02:45", "02:30"),
+    ("23:30", "01:30"),
+)
+_CONSENT_SOURCES = (
+    "web form",
+    "phone call",
+    "import",
+    "unsubscribe link",
+    "門市登記",
+    "replied STOP",
+)
+
+
+def _whole_minutes() -> st.SearchStrategy[time]:
+    return st.builds(time, st.integers(0, 23), st.integers(0, 59))
+
+
+def _enum_strategy(
+    cls: type[E], path: str, value: object, default: st.SearchStrategy[E]
+) -> st.SearchStrategy[E]:
+    if value is None:
+        return default
+    if isinstance(value, st.SearchStrategy):
+        return value
+    return st.just(to_enum(cls, path)(value))
+
+
+def quiet_hours() -> st.SearchStrategy[QuietHours]:
+    """Valid :class:`~crmkit.customers.QuietHours`: whole minutes, some wrapping midnight.
+
+    Half of them are common windows or ones whose ends fall where clocks change for daylight
+    saving in New York or London (``01:00``-``03:00``, ``00:30``-``02:30``).
+
+    Example:
+        >>> from hypothesis import find
+        >>> find(quiet_hours(), lambda q: q.wraps_midnight)
+        QuietHours(start=datetime.time(22, 0), end=datetime.time(8, 0))
+
+    .. versionadded:: 0.1.0
+    """
+    favourite = st.sampled_from(_FAVOURITE_QUIET_HOURS).map(lambda pair: QuietHours(*pair))
+    drawn = st.tuples(_whole_minutes(), _whole_minutes()).filter(lambda p: p[0] != p[1])
+    return st.one_of(favourite, drawn.map(lambda pair: QuietHours(*pair)))
+
+
+@st.composite
+def _consent_records(
+    draw: st.DrawFn, channels: st.SearchStrategy[Channel], purposes: st.SearchStrategy[Purpose]
+) -> ConsentRecord:
+    at = draw(aware_datetimes(datetime(2015, 1, 1, tzinfo=timezone.utc), _DEFAULT_MAX_DATETIME))
+    late = draw(st.sampled_from((None, timedelta(0), timedelta(days=400))))
+    return ConsentRecord(
+        channel=draw(channels),
+        granted=draw(st.booleans()),
+        at=at,
+        source=draw(st.sampled_from(_CONSENT_SOURCES)),
+        purpose=draw(purposes),
+        by=draw(_optional(ids("usr"))),
+        note=draw(_optional(_free_text(80))),
+        **({} if late is None else {"recorded_at": at + late}),
+    )
+
+
+def consent_records(
+    *,
+    channel: Channel | str | st.SearchStrategy[Channel] | None = None,
+    purpose: Purpose | str | st.SearchStrategy[Purpose] | None = None,
+) -> st.SearchStrategy[ConsentRecord]:
+    """Valid :class:`~crmkit.customers.ConsentRecord` values: opt-ins and opt-outs.
+
+    ``channel`` and ``purpose`` fix (or draw) those fields; by default purposes lean to
+    marketing, and some records were recorded later than given (imports).
+
+    Example:
+        >>> from hypothesis import given, settings
+        >>> @settings(max_examples=20, database=None)
+        ... @given(consent_records(channel="sms"))
+        ... def test_recorded_after_given(record):
+        ...     assert record.channel.value == "sms" and record.recorded_at >= record.at
+        >>> test_recorded_after_given()
+
+    .. versionadded:: 0.1.0
+    """
+    channels = _enum_strategy(Channel, "channel", channel, st.sampled_from(Channel))
+    default_purposes = st.sampled_from((*[Purpose.MARKETING] * 3, Purpose.TRANSACTIONAL))
+    purposes = _enum_strategy(Purpose, "purpose", purpose, default_purposes)
+    return _consent_records(channels, purposes)
+
+
 def contacts(
     *,
     customer_id: str | st.SearchStrategy[str] | None = None,
@@ -506,6 +612,8 @@ def contacts(
     """Valid :class:`~crmkit.customers.Contact` aggregates, built by the constructor.
 
     ``customer_id`` fixes (or draws) the customer they belong to; ``versions`` defaults to 0.
+    About half have a time zone, half have quiet hours, and most have a short consent history
+    (up to four records, mostly on two channels so that opt-ins and opt-outs meet).
 
     Example:
         >>> from hypothesis import given, settings
@@ -531,6 +639,12 @@ def contacts(
         birthday=_optional(st.dates(date(1900, 1, 1), date(2025, 12, 31))),
         locale=_optional(locales()),
         preferred_channel=_optional(st.sampled_from(Channel)),
+        timezone=_optional(st.sampled_from(_ZONE_NAMES)),
+        quiet_hours=_optional(quiet_hours()),
+        consents=st.lists(
+            consent_records(channel=st.sampled_from((Channel.EMAIL, Channel.SMS, *Channel))),
+            max_size=4,
+        ).map(tuple),
     )
 
 
@@ -606,6 +720,31 @@ def _event_strategies(
                 min_size=1,
                 unique=True,
             ).map(lambda f: tuple(sorted(f))),
+        },
+        customer_events.ConsentRecorded: {
+            "customer_id": ids("cus"),
+            "channel": st.sampled_from([c.value for c in Channel]),
+            "purpose": st.sampled_from([p.value for p in Purpose]),
+            "granted": st.booleans(),
+            "at": aware_datetimes(),
+            "source": st.sampled_from(_CONSENT_SOURCES),
+            "by": _optional(ids("usr")),
+            "note": _optional(_free_text(80)),
+        },
+        customer_events.ContactTimeZoneChanged: {
+            "customer_id": ids("cus"),
+            "old": _optional(st.sampled_from(_ZONE_NAMES)),
+            "new": _optional(st.sampled_from(_ZONE_NAMES)),
+        },
+        customer_events.ContactQuietHoursChanged: {
+            "customer_id": ids("cus"),
+            "old": _optional(quiet_hours()),
+            "new": _optional(quiet_hours()),
+        },
+        customer_events.ContactPreferredChannelChanged: {
+            "customer_id": ids("cus"),
+            "old": _optional(st.sampled_from([c.value for c in Channel])),
+            "new": _optional(st.sampled_from([c.value for c in Channel])),
         },
         customer_events.InteractionLogged: {
             "customer_id": ids("cus"),
@@ -693,6 +832,8 @@ def _register_strategies() -> None:
     st.register_type_strategy(Money, money())
     st.register_type_strategy(Customer, customers())
     st.register_type_strategy(Contact, contacts())
+    st.register_type_strategy(QuietHours, quiet_hours())
+    st.register_type_strategy(ConsentRecord, consent_records())
     st.register_type_strategy(Interaction, interactions())
     st.register_type_strategy(DomainEvent, domain_events())
     for cls, strategy in _event_strategies(ids("cus")).items():

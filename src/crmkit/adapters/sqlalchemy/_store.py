@@ -23,7 +23,6 @@ from crmkit.adapters._shared import (
     from_document,
     not_found,
     pick_repository,
-    to_document,
 )
 from crmkit.adapters.sqlalchemy._query import TableView
 from crmkit.adapters.sqlalchemy._tables import (
@@ -37,6 +36,7 @@ from crmkit.adapters.sqlalchemy._tables import (
     utc_text,
 )
 from crmkit.customers import Contact, Customer, Interaction
+from crmkit.notifications.delivery import Delivery
 from crmkit.errors import (
     ConcurrencyError,
     CRMError,
@@ -50,7 +50,7 @@ from crmkit.kernel.ids import check_id
 from crmkit.kernel.query import Order, Page, Query, RecordType, encode_cursor
 from crmkit.kernel.time import Clock, SystemClock
 from crmkit.ports import OutboxEntry, Repository
-from crmkit.serialization import dumps, structure, to_json
+from crmkit.serialization import default_converter, dumps, structure, to_json
 
 if TYPE_CHECKING:
     from crmkit.ports import Outbox, Store, UnitOfWork
@@ -178,8 +178,8 @@ def _load_document(kind: str, id: str, text: str) -> dict[str, Any]:
     return document
 
 
-def _document_text(record_type: RecordType[A], aggregate: A) -> str:
-    text = dumps(to_document(record_type, aggregate))
+def _checked_text(text: str) -> str:
+    """A document's JSON text, refused if it holds a lone surrogate (no database stores one)."""
     if text.isascii():
         return text
     try:
@@ -228,8 +228,8 @@ class SQLAlchemyStore:
     Args:
         engine: the host's ``sqlalchemy.Engine`` (PostgreSQL, MariaDB/MySQL or SQLite). The
             store opens one connection from its pool per unit of work and never disposes it.
-        record_types: the aggregates to store; must include crmkit's ``customers``,
-            ``contacts`` and ``interactions`` (the default is exactly those).
+        record_types: the aggregates to store; must include crmkit's own
+            (:data:`~crmkit.adapters.RECORD_TYPES`, the default).
         metadata: the ``MetaData`` holding the tables, if not crmkit's default (for your own
             record types, build it with :func:`make_metadata`).
         create: create missing tables and record the layout version now (idempotent); with
@@ -505,7 +505,24 @@ class SQLAlchemyRepository(Generic[A]):
         self._kind = record_type.name
         main = view.main
         self._columns = (main.c.id, main.c.version, main.c.schema_version, main.c.document)
-        self._projections = [(f, get, view.kinds[f]) for f, get in record_type.fields.items()]
+        # The projected fields grouped by kind, so writing a row tests each value once against
+        # its kind's common case (see _values) instead of walking every kind for every field.
+        self._texts: list[tuple[str, Callable[[Any], Any]]] = []
+        self._datetimes: list[tuple[str, Callable[[Any], Any]]] = []
+        self._multis: list[tuple[str, Callable[[Any], Any]]] = []
+        self._others: list[tuple[str, Callable[[Any], Any], str]] = []
+        for field, get in record_type.fields.items():
+            kind = view.kinds[field]
+            if kind == "text":
+                self._texts.append((field, get))
+            elif kind == "datetime":
+                self._datetimes.append((field, get))
+            elif kind == "multi":
+                self._multis.append((field, get))
+            else:
+                self._others.append((field, get, kind))
+        # The converter's unstructure hook per aggregate class (what unstructure() dispatches to).
+        self._unstructure_hooks: dict[type[Any], Callable[[Any], Any]] = {}
 
     @property
     def record_type(self) -> RecordType[A]:
@@ -514,9 +531,34 @@ class SQLAlchemyRepository(Generic[A]):
 
     # ----- reads ---------------------------------------------------------------------------
     def _load(self, row: Sequence[Any]) -> A:
-        id, version, schema_version, text = row[0], row[1], row[2], row[3]
-        document = _load_document(self._kind, str(id), str(text))
-        return from_document(self._record_type, document, int(version), int(schema_version))
+        return self._load_all([row])[0]
+
+    def _load_all(self, rows: Iterable[Sequence[Any]]) -> list[A]:
+        """Build aggregates from ``(id, version, schema_version, document)`` rows.
+
+        The same as ``from_document(record_type, _load_document(...), ...)`` per row, with the
+        current schema's common case inline: the freshly parsed document is this call's own,
+        so ``version`` is set in it rather than in a copy.
+        """
+        record_type, kind = self._record_type, self._kind
+        cls, current = record_type.cls, record_type.schema_version
+        loads = json.loads
+        loaded: list[A] = []
+        for id, version, schema_version, text in rows:
+            try:
+                document = loads(text) if isinstance(text, str) else None
+            except ValueError:
+                document = None  # _load_document below says what is wrong
+            if type(document) is not dict:
+                document = _load_document(kind, str(id), str(text))
+            version = int(version)
+            schema_version = int(schema_version)
+            if schema_version == current:
+                document["version"] = version
+                loaded.append(structure(document, cls))
+            else:
+                loaded.append(from_document(record_type, document, version, schema_version))
+        return loaded
 
     def get(self, id: str) -> A:
         """Return a fresh copy of the aggregate with ``id``; ``NotFoundError`` if there is none.
@@ -562,8 +604,8 @@ class SQLAlchemyRepository(Generic[A]):
                 rows = conn.execute(
                     sa.select(*self._columns).where(self._view.main.c.id.in_(chunk))
                 ).all()
-            for row in rows:
-                found[str(row[0])] = self._load(row)
+            for row, aggregate in zip(rows, self._load_all(rows), strict=True):
+                found[str(row[0])] = aggregate
         missing = [id for id in distinct if id not in found]
         if missing:
             raise not_found(self._kind, missing)
@@ -604,7 +646,7 @@ class SQLAlchemyRepository(Generic[A]):
         conn = self._uow._conn()
         with self._uow._guard(f"query {self._kind}"):
             rows = conn.execute(statement).all()
-        items = [self._load(row) for row in rows[: query.limit]]
+        items = self._load_all(rows[: query.limit])
         cursor = None
         if len(rows) > query.limit and items:
             last = items[-1]
@@ -615,25 +657,75 @@ class SQLAlchemyRepository(Generic[A]):
         return Page(items=tuple(items), next_cursor=cursor)
 
     # ----- writes --------------------------------------------------------------------------
+    def _document(self, aggregate: A) -> str:
+        """The aggregate's document as JSON text: ``dumps(to_document(...))``, checked.
+
+        Calls the converter's hook for the aggregate's class directly (``unstructure`` looks
+        the same hook up on every call); the caller has checked the class already.
+        """
+        cls = aggregate.__class__
+        hook = self._unstructure_hooks.get(cls)
+        if hook is None:
+            hook = self._unstructure_hooks[cls] = default_converter().get_unstructure_hook(cls)
+        document = hook(aggregate)
+        document.pop("version", None)
+        return _checked_text(dumps(document))
+
     def _values(
         self, aggregate: A, columns: dict[str, Any] | None = None
     ) -> tuple[dict[str, Any], dict[str, list[str]]]:
-        """The projected columns (added to ``columns``) and the multi-valued fields, checked."""
+        """The projected columns (added to ``columns``) and the multi-valued fields, checked.
+
+        The fast path takes each kind's common case (short ASCII text without NUL, an aware
+        datetime, a tuple of such text), which ``stored_value`` would store unchanged (or, for
+        a datetime, as ``utc_text``); other kinds go through ``stored_value``. Any value
+        outside those cases (or refused) sends every field through :meth:`_checked_values`, in
+        field order, so results and errors are exactly its.
+        """
         if columns is None:
             columns = {}
-        multi: dict[str, list[str]] = {}
-        for field, get, kind in self._projections:
+        for field, get in self._texts:
             value = get(aggregate)
-            if kind == "text" and _plain_text(value):  # most fields: nothing else to check
+            if value is None or (
+                isinstance(value, str)
+                and len(value) <= TEXT_LENGTH
+                and value.isascii()
+                and "\x00" not in value
+            ):
                 columns[field] = value
-                continue
-            if kind == "datetime" and isinstance(value, datetime) and value.utcoffset() is not None:
+            else:
+                return self._checked_values(aggregate, columns)
+        for field, get in self._datetimes:
+            value = get(aggregate)
+            if isinstance(value, datetime) and value.utcoffset() is not None:
                 columns[field] = utc_text(value)
-                continue
-            if kind == "multi" and isinstance(value, tuple) and all(map(_plain_text, value)):
-                multi[field] = list(dict.fromkeys(value))
-                continue
-            stored = stored_value(self._kind, field, kind, value)
+            else:
+                return self._checked_values(aggregate, columns)
+        multi: dict[str, list[str]] = {}
+        for field, get in self._multis:
+            value = get(aggregate)
+            if isinstance(value, tuple) and all(map(_plain_text, value)):
+                multi[field] = list(dict.fromkeys(value)) if len(value) > 1 else list(value)
+            else:
+                return self._checked_values(aggregate, columns)
+        for field, get, kind in self._others:
+            try:
+                columns[field] = stored_value(self._kind, field, kind, get(aggregate))
+            except ValidationError:
+                return self._checked_values(aggregate, columns)
+        return columns, multi
+
+    def _checked_values(
+        self, aggregate: A, columns: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, list[str]]]:
+        """Every projected field through ``stored_value``, in field order.
+
+        The first field it refuses is the error.
+        """
+        multi: dict[str, list[str]] = {}
+        for field, get in self._record_type.fields.items():
+            kind = self._view.kinds[field]
+            stored = stored_value(self._kind, field, kind, get(aggregate))
             if kind == "multi":
                 multi[field] = stored
             else:
@@ -680,7 +772,7 @@ class SQLAlchemyRepository(Generic[A]):
                 path="version",
             )
         columns, multi = self._values(agg)
-        document = _document_text(self._record_type, agg)
+        document = self._document(agg)
         what = f"insert into {self._kind}"
         conn = self._uow._write(what)
         with self._uow._guard(what):
@@ -726,22 +818,26 @@ class SQLAlchemyRepository(Generic[A]):
         if not batch:
             return
         schema = self._record_type.schema_version
+        document, values = self._document, self._values
         main_rows: list[dict[str, Any]] = []
         side_rows: dict[str, list[dict[str, Any]]] = {f: [] for f in self._view.sides}
         for i, agg in enumerate(batch):
+            key = agg.id
             try:
                 row: dict[str, Any] = {
-                    "id": agg.id,
+                    "id": key,
                     "version": 1,
                     "schema_version": schema,
-                    "document": _document_text(self._record_type, agg),
+                    "document": document(agg),
                 }
-                _, multi = self._values(agg, row)
+                multi = values(agg, row)[1]
             except ValidationError as exc:
                 raise exc.at(f"aggregates[{i}]") from None
             main_rows.append(row)
-            for field, values in multi.items():
-                side_rows[field].extend({"id": agg.id, "value": v} for v in values)
+            for field, distinct in multi.items():
+                rows = side_rows[field]
+                for value in distinct:
+                    rows.append({"id": key, "value": value})
         what = f"insert into {self._kind}"
         conn = self._uow._write(what)
         with self._uow._guard(what):
@@ -752,18 +848,25 @@ class SQLAlchemyRepository(Generic[A]):
                         if rows:
                             conn.execute(sa.insert(self._view.sides[field]), rows)
             except sa_exc.IntegrityError:
-                ids = [agg.id for agg in batch]
-                taken = conn.execute(
-                    sa.select(self._view.main.c.id)
-                    .where(self._view.main.c.id.in_(ids[:10_000]))
-                    .limit(1)
-                ).first()
+                taken = self._first_stored(conn, [agg.id for agg in batch])
                 if taken is not None:
-                    raise duplicate(self._kind, taken[0]) from None
+                    raise duplicate(self._kind, taken) from None
                 raise
+        tracked = self._uow._tracked
         for agg in batch:
             agg.version = 1
-            self._uow._track(agg)
+            tracked.setdefault(id(agg), agg)
+
+    def _first_stored(self, conn: sa.Connection, ids: Sequence[str]) -> str | None:
+        """The first of ``ids`` (in chunks, in order) that is stored already, if any."""
+        column = self._view.main.c.id
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            stored = set(conn.execute(sa.select(column).where(column.in_(chunk))).scalars())
+            for key in chunk:
+                if key in stored:
+                    return key
+        return None
 
     def save(self, aggregate: A) -> None:
         """Update a stored aggregate if its version is still current; bump its version by one.
@@ -798,7 +901,7 @@ class SQLAlchemyRepository(Generic[A]):
         """
         agg = check_aggregate(self._record_type, aggregate)
         columns, multi = self._values(agg)
-        document = _document_text(self._record_type, agg)
+        document = self._document(agg)
         what = f"update {self._kind}"
         main = self._view.main
         conn = self._uow._write(what)
@@ -916,6 +1019,7 @@ class SQLAlchemyUnitOfWork:
     customers: Repository[Customer]
     contacts: Repository[Contact]
     interactions: Repository[Interaction]
+    deliveries: Repository[Delivery]
 
     def __init__(self, store: SQLAlchemyStore) -> None:
         self._store = store
@@ -930,6 +1034,7 @@ class SQLAlchemyUnitOfWork:
         self.customers = self._repositories["customers"]
         self.contacts = self._repositories["contacts"]
         self.interactions = self._repositories["interactions"]
+        self.deliveries = self._repositories["deliveries"]
 
     def repository(self, record_type: RecordType[A]) -> SQLAlchemyRepository[A]:
         """Return the repository for ``record_type`` (for record types beyond crmkit's own).
@@ -980,7 +1085,8 @@ class SQLAlchemyUnitOfWork:
         """
         if self._failure is not None:
             raise self._refusal()
-        tracked = list(self._tracked.values())
+        # Only aggregates with pending events need pulling (a bulk import has none).
+        tracked = [agg for agg in self._tracked.values() if agg.pending_events]
         events = tuple(e for agg in tracked for e in agg.pending_events)
         if not self._writing and not events:
             self._discard()

@@ -8,6 +8,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from crmkit.customers import Contact, Customer, Interaction
+from crmkit.kernel.money import Money
+from crmkit.notifications.delivery import Delivery, RetryPolicy
 from crmkit.kernel.aggregate import Aggregate
 from crmkit.kernel.events import DomainEvent
 from crmkit.kernel.query import Query
@@ -94,6 +96,36 @@ def full_interaction(
     )
 
 
+def full_delivery(id_key: str = "evt_full:sub:amy@example.com") -> Delivery:
+    """A delivery with a rich context, one failed try and a note: every field set."""
+    delivery = Delivery.plan(
+        idempotency_key=id_key,
+        subscription="sub",
+        event_type="customers.CustomerRegistered",
+        event_id="evt_full",
+        recipient="amy@example.com",
+        channel="email",
+        template="customer_registered",
+        locale="zh_Hant_TW",
+        timezone="Asia/Taipei",
+        context={
+            "name": "台北茶行",
+            "amount": Money("1234.5", "TWD"),
+            "due_at": START + timedelta(days=1),
+            "on": date(2026, 2, 1),
+            "lines": [{"sku": "T-1", "qty": 2}],
+        },
+        purpose="marketing",
+        contact_id="con_full",
+        urgent=False,
+        now=START,
+    )
+    delivery.claim(START)
+    delivery.fail(START, "SMTP 451 try later", retryable=True, policy=RetryPolicy(jitter_percent=0))
+    delivery.note("consent: marketing (opted in)")
+    return delivery
+
+
 def repository_for(uow: UnitOfWork, aggregate: Aggregate) -> Repository[Any]:
     """Return the repository of ``uow`` that stores ``aggregate``'s class."""
     if isinstance(aggregate, Customer):
@@ -102,6 +134,8 @@ def repository_for(uow: UnitOfWork, aggregate: Aggregate) -> Repository[Any]:
         return uow.contacts
     if isinstance(aggregate, Interaction):
         return uow.interactions
+    if isinstance(aggregate, Delivery):
+        return uow.deliveries
     raise TypeError(f"no repository for {type(aggregate).__name__}")  # pragma: no cover
 
 

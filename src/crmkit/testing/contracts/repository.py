@@ -42,6 +42,7 @@ from crmkit.testing.contracts._support import (
     customer_ids,
     full_contact,
     full_customer,
+    full_delivery,
     full_interaction,
     interaction,
     new_clock,
@@ -403,6 +404,21 @@ class RepositoryContract:
         store_all(crm_store, [original])
         with crm_store.unit_of_work() as uow:
             assert uow.contacts.get(original.id) == original
+
+    def test_delivery_round_trip(self, crm_store: Store) -> None:
+        """A delivery (context with Money, datetimes, dates; tries; notes) reads back equal."""
+        original = full_delivery()
+        store_all(crm_store, [original])
+        with crm_store.unit_of_work() as uow:
+            stored = uow.deliveries.get(original.id)
+            due = uow.deliveries.query(
+                Query.where(status="pending").filter(
+                    "next_attempt_at", Op.LE, original.next_attempt_at
+                )
+            ).items
+        assert stored == original
+        assert stored.notification() == original.notification()
+        assert [d.id for d in due] == [original.id]
 
     def test_interaction_round_trip(self, crm_store: Store) -> None:
         """An interaction with every field set reads back equal."""
