@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from crmkit.adapters.memory import MemoryStore, RecordingNotifier, StaticDirectory
@@ -523,3 +524,20 @@ def test_bad_configuration_is_refused_with_the_field_named(
 
 def test_errors_are_crm_errors() -> None:
     assert issubclass(DeliveryError, CRMError)
+
+
+def test_the_preferred_channel_follows_the_contacts_preference() -> None:
+    store, clock = MemoryStore(), ManualClock(T0)
+    contact = Contact(
+        id="con_1", customer_id="cus_1", name="Mei", emails=("mei@example.tw",),
+        phones=("+886912345678",), timezone="Asia/Taipei",
+    )  # fmt: skip
+    contact.set_preferred_channel("sms", now=T0)
+    with store.unit_of_work() as uow:
+        uow.contacts.add(contact)
+        uow.commit()
+    sms, email = RecordingNotifier(), RecordingNotifier()
+    sub = attrs.evolve(_greeting("transactional"), channel="preferred")
+    Dispatcher(store, {"sms": sms, "email": email}, [sub], clock=clock,
+               triggers=[Today()]).run_once()  # fmt: skip
+    assert [n.recipient for n in sms.sent] == ["+886912345678"] and email.sent == []

@@ -134,6 +134,11 @@ class _Target:
     contact_id: str | None = None
     name: str | None = None
     problem: str | None = None
+    channel: str | None = None  # the contact's preferred channel, for channel="preferred"
+
+
+#: The subscription channel that means "the contact's preferred channel" (email if none).
+PREFERRED = "preferred"
 
 
 def _subscriptions(value: object) -> Subscriptions:
@@ -269,14 +274,19 @@ class Dispatcher:
                 contact_id=str(who),
                 problem=f"contact {who!r} does not exist",
             )
-        address = _contact_address(contact, sub.channel)
+        channel = sub.channel
+        if channel == PREFERRED:
+            preferred = contact.preferred_channel
+            channel = preferred.value if preferred is not None else "email"
+        address = _contact_address(contact, channel)
         return _Target(
             address,
             sub.locale or contact.locale or self.default_locale,
             contact.timezone or self.default_timezone,
             contact_id=contact.id,
             name=contact.name,
-            problem=None if address else f"contact {contact.id} has no {sub.channel} address",
+            problem=None if address else f"contact {contact.id} has no {channel} address",
+            channel=channel,
         )
 
     def _plan_event(self, uow: UnitOfWork, event: DomainEvent, now: datetime) -> list[Delivery]:
@@ -301,7 +311,7 @@ class Dispatcher:
                 event_type=event.event_type,
                 event_id=event.event_id,
                 recipient=address,
-                channel=sub.channel,
+                channel=target.channel or sub.channel,
                 template=sub.template,
                 locale=target.locale,
                 timezone=target.timezone,
@@ -578,7 +588,8 @@ def _existing_ids(uow: UnitOfWork, ids: list[str]) -> set[str]:
 def _contact_address(contact: Contact, channel: str) -> str | None:
     if channel == "email":
         return contact.emails[0] if contact.emails else None
-    if channel in ("sms", "phone", "whatsapp"):
+    if channel in ("sms", "phone", "whatsapp", "line", "wechat"):
+        # messaging apps are reached through the phone number the host's notifier maps
         return contact.phones[0] if contact.phones else None
     return None
 

@@ -133,6 +133,8 @@ def event_fields(event: DomainEvent) -> dict[str, Any]:
 class Subscription:
     """One rule: on ``event_type`` (when its fields match ``when``), send ``template`` to ``to``.
 
+    ``channel`` names the notifier to use (``"email"``, ``"sms"``, ``"webhook"``...), or is
+    ``"preferred"``: the contact's preferred channel (email when they have none).
     ``context`` adds fixed values to the template's context (the event's fields are there
     already); ``locale`` forces a language (else the recipient's); ``urgent`` lets the message
     through a contact's quiet hours.
