@@ -53,7 +53,6 @@ from crmkit.adapters._shared import (
     to_document,
 )
 from crmkit.customers import Contact, Customer, Interaction
-from crmkit.notifications.delivery import Delivery
 from crmkit.errors import (
     ConcurrencyError,
     CRMError,
@@ -65,6 +64,7 @@ from crmkit.kernel.aggregate import Aggregate
 from crmkit.kernel.events import DomainEvent
 from crmkit.kernel.query import Op, Order, Page, Query, RecordType, Scalar, encode_cursor
 from crmkit.kernel.query import decode_cursor as _decode_cursor
+from crmkit.notifications.delivery import Delivery
 from crmkit.ports import OutboxEntry, Repository
 from crmkit.serialization import dumps, structure, to_json
 

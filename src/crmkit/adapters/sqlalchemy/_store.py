@@ -36,7 +36,6 @@ from crmkit.adapters.sqlalchemy._tables import (
     utc_text,
 )
 from crmkit.customers import Contact, Customer, Interaction
-from crmkit.notifications.delivery import Delivery
 from crmkit.errors import (
     ConcurrencyError,
     CRMError,
@@ -49,6 +48,7 @@ from crmkit.kernel.events import DomainEvent
 from crmkit.kernel.ids import check_id
 from crmkit.kernel.query import Order, Page, Query, RecordType, encode_cursor
 from crmkit.kernel.time import Clock, SystemClock
+from crmkit.notifications.delivery import Delivery
 from crmkit.ports import OutboxEntry, Repository
 from crmkit.serialization import default_converter, dumps, structure, to_json
 

@@ -8,12 +8,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from crmkit.customers import Contact, Customer, Interaction
-from crmkit.kernel.money import Money
-from crmkit.notifications.delivery import Delivery, RetryPolicy
 from crmkit.kernel.aggregate import Aggregate
 from crmkit.kernel.events import DomainEvent
+from crmkit.kernel.money import Money
 from crmkit.kernel.query import Query
 from crmkit.kernel.time import ManualClock
+from crmkit.notifications.delivery import Delivery, RetryPolicy
 from crmkit.ports import Repository, Store, UnitOfWork
 
 #: When every contract test's clock starts: a Monday morning in Taipei.
