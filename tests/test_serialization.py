@@ -657,3 +657,23 @@ def test_the_fast_reader_is_exactly_as_strict_as_the_detailed_one(
     assert (fast_error is None) == (slow_error is None), (fast_error, slow_error)
     if fast_error is None:
         assert fast == slow
+
+
+@settings(max_examples=300)
+@given(st.timedeltas())
+def test_a_timedelta_round_trips_as_an_iso_8601_duration(value: timedelta) -> None:
+    text = unstructure(value)
+    assert isinstance(text, str) and text.lstrip("-").startswith("P")
+    assert structure(text, timedelta) == value
+
+
+@pytest.mark.parametrize("text", ["P1Y", "P1M", "1 day", "PT", "P", "", "PT1.1234567S"])
+def test_durations_with_years_months_or_bad_syntax_are_refused(text: str) -> None:
+    with pytest.raises(ValidationError, match="ISO 8601 duration"):
+        structure(text, timedelta)
+
+
+def test_durations_read_as_people_write_them() -> None:
+    assert structure("P1DT2H30M", timedelta) == timedelta(days=1, hours=2, minutes=30)
+    assert unstructure(timedelta(hours=24)) == "P1D"
+    assert unstructure(timedelta(0)) == "PT0S"

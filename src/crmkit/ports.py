@@ -28,6 +28,7 @@ from crmkit.kernel.query import Page, Query
 from crmkit.kernel.time import Clock
 
 if TYPE_CHECKING:
+    from crmkit.leads import Lead
     from crmkit.notifications.delivery import Delivery
 
 __all__ = [
@@ -124,6 +125,7 @@ class UnitOfWork(Protocol):
     contacts: Repository[Contact]
     interactions: Repository[Interaction]
     deliveries: Repository[Delivery]
+    leads: Repository[Lead]
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -5,6 +5,7 @@ float); ``Decimal`` as a string; aware ``datetime`` as ISO 8601 with its offset,
 zone in brackets when it has one (RFC 9557: ``2026-11-01T01:30:00-05:00[America/New_York]``), so
 a local business time comes back in its own zone and an ambiguous hour keeps its ``fold``;
 ``date`` as ISO 8601; a wall-clock ``time`` as ``"22:00"`` (seconds only when it has some);
+a ``timedelta`` as an ISO 8601 duration in days to seconds (``"P14D"``, ``"PT24H"``);
 enums by value; tuples as lists; domain events carry an ``event_type`` tag so a list of mixed
 events round-trips. Structuring validates through the classes' own validators, and any problem
 comes back as one :class:`~crmkit.errors.ValidationError` listing each field path.
@@ -30,7 +31,7 @@ import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any, TypeVar, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -163,6 +164,51 @@ def _structure_time(value: Any, _type: type) -> time:
     raise ValidationError(f"{value!r} is not an ISO 8601 time of day (HH:MM)")
 
 
+_DURATION = re.compile(
+    r"^(?P<sign>-)?P(?!$)(?:(?P<days>\d+)D)?"
+    r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)(?:\.(?P<fraction>\d{1,6}))?S)?)?$"
+)
+
+
+def _unstructure_timedelta(value: timedelta) -> str:
+    """ISO 8601 duration in days, hours, minutes and seconds: ``P14D``, ``PT24H``, ``-PT0.5S``."""
+    sign = "-" if value < timedelta(0) else ""
+    value = abs(value)
+    hours, rest = divmod(value.seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    clock = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    if value.microseconds:
+        clock += f"{seconds}.{value.microseconds:06d}".rstrip("0") + "S"
+    elif seconds:
+        clock += f"{seconds}S"
+    text = "P" + (f"{value.days}D" if value.days else "") + (f"T{clock}" if clock else "")
+    return sign + (text if text != "P" else "PT0S")
+
+
+def _structure_timedelta(value: Any, _type: type) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, str):
+        match = _DURATION.match(value.strip())
+        if match is not None:
+            try:
+                result = timedelta(
+                    days=int(match["days"] or 0),
+                    hours=int(match["hours"] or 0),
+                    minutes=int(match["minutes"] or 0),
+                    seconds=int(match["seconds"] or 0),
+                    microseconds=int((match["fraction"] or "").ljust(6, "0") or 0),
+                )
+            except OverflowError:
+                pass
+            else:
+                return -result if match["sign"] else result
+    raise ValidationError(
+        f"{value!r} is not an ISO 8601 duration such as 'PT24H', 'P14D' or 'P1DT2H30M' "
+        "(days, hours, minutes and seconds; no years or months)"
+    )
+
+
 def _structure_money(value: Any, _type: type) -> Money:
     if not isinstance(value, dict):
         raise ValidationError(
@@ -261,6 +307,8 @@ def _build_converter(*, detailed: bool) -> cattrs.Converter:
     conv.register_structure_hook(date, _structure_date)
     conv.register_unstructure_hook(time, _unstructure_time)
     conv.register_structure_hook(time, _structure_time)
+    conv.register_unstructure_hook(timedelta, _unstructure_timedelta)
+    conv.register_structure_hook(timedelta, _structure_timedelta)
     conv.register_unstructure_hook(
         Money, lambda m: {"amount": str(m.amount), "currency": m.currency}
     )

@@ -31,6 +31,7 @@ from crmkit.errors import DuplicateError, FieldError, NotFoundError, ValidationE
 from crmkit.kernel.aggregate import Aggregate
 from crmkit.kernel.ids import check_id
 from crmkit.kernel.query import RecordType
+from crmkit.leads import LEADS
 from crmkit.notifications.delivery import DELIVERIES
 from crmkit.serialization import structure, unstructure
 
@@ -52,10 +53,16 @@ __all__ = [
 A = TypeVar("A", bound=Aggregate)
 
 #: The record types every crmkit store keeps, in a stable order.
-RECORD_TYPES: tuple[RecordType[Any], ...] = (CUSTOMERS, CONTACTS, INTERACTIONS, DELIVERIES)
+RECORD_TYPES: tuple[RecordType[Any], ...] = (
+    CUSTOMERS,
+    CONTACTS,
+    INTERACTIONS,
+    DELIVERIES,
+    LEADS,
+)
 
 #: The record types every store must keep (a host may add its own beside them).
-REQUIRED_NAMES = ("customers", "contacts", "interactions", "deliveries")
+REQUIRED_NAMES = tuple(rt.name for rt in RECORD_TYPES)
 
 
 def to_document(record_type: RecordType[A], aggregate: A) -> dict[str, Any]:
@@ -267,7 +274,7 @@ def check_record_types(record_types: object) -> dict[str, RecordType[Any]]:
 
     Example:
         >>> sorted(check_record_types(RECORD_TYPES))
-        ['contacts', 'customers', 'deliveries', 'interactions']
+        ['contacts', 'customers', 'deliveries', 'interactions', 'leads']
         >>> check_record_types([])
         Traceback (most recent call last):
         ...

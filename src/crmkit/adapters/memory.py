@@ -63,6 +63,7 @@ from crmkit.kernel.aggregate import Aggregate
 from crmkit.kernel.events import DomainEvent
 from crmkit.kernel.ids import check_id
 from crmkit.kernel.query import Page, Query, RecordType, Scalar, run_query
+from crmkit.leads import Lead
 from crmkit.notifications.delivery import Delivery
 from crmkit.ports import Notification, OutboxEntry, Person, Repository
 
@@ -109,7 +110,7 @@ class MemoryStore:
     Example:
         >>> store = MemoryStore()
         >>> [rt.name for rt in store.record_types]
-        ['customers', 'contacts', 'interactions', 'deliveries']
+        ['customers', 'contacts', 'interactions', 'deliveries', 'leads']
         >>> MemoryStore(record_types=())
         Traceback (most recent call last):
         ...
@@ -418,6 +419,7 @@ class MemoryUnitOfWork:
     contacts: Repository[Contact]
     interactions: Repository[Interaction]
     deliveries: Repository[Delivery]
+    leads: Repository[Lead]
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -430,6 +432,7 @@ class MemoryUnitOfWork:
         self.contacts = self._repositories["contacts"]
         self.interactions = self._repositories["interactions"]
         self.deliveries = self._repositories["deliveries"]
+        self.leads = self._repositories["leads"]
 
     def repository(self, record_type: RecordType[A]) -> MemoryRepository[A]:
         """Return the repository for ``record_type`` (for record types beyond crmkit's own).

@@ -64,6 +64,7 @@ from crmkit.kernel.aggregate import Aggregate
 from crmkit.kernel.events import DomainEvent
 from crmkit.kernel.query import Op, Order, Page, Query, RecordType, Scalar, encode_cursor
 from crmkit.kernel.query import decode_cursor as _decode_cursor
+from crmkit.leads import Lead
 from crmkit.notifications.delivery import Delivery
 from crmkit.ports import OutboxEntry, Repository
 from crmkit.serialization import dumps, structure, to_json
@@ -465,6 +466,7 @@ class SQLiteUnitOfWork:
     contacts: Repository[Contact]
     interactions: Repository[Interaction]
     deliveries: Repository[Delivery]
+    leads: Repository[Lead]
 
     def __init__(self, store: SQLiteStore) -> None:
         self._store = store

@@ -9,6 +9,7 @@ Example:
 """
 
 from crmkit.kernel.aggregate import Aggregate
+from crmkit.kernel.calendar import BusinessCalendar, WorkingHours
 from crmkit.kernel.events import DomainEvent, event_class
 from crmkit.kernel.ids import IdGenerator, SequentialIds, SortableIds, check_id
 from crmkit.kernel.money import Money, Rounding, currency_digits, is_currency
@@ -17,6 +18,7 @@ from crmkit.kernel.time import Clock, ManualClock, SystemClock, ensure_aware, va
 
 __all__ = [
     "Aggregate",
+    "BusinessCalendar",
     "Clock",
     "DomainEvent",
     "Filter",
@@ -32,6 +34,7 @@ __all__ = [
     "SequentialIds",
     "SortableIds",
     "SystemClock",
+    "WorkingHours",
     "check_id",
     "currency_digits",
     "ensure_aware",

@@ -78,7 +78,9 @@ def _hypothesis_setup_hook() -> None:
 from hypothesis import strategies as st  # noqa: E402  (after the hook: see above)
 
 __all__ = [
+    "activities",
     "aware_datetimes",
+    "business_calendars",
     "consent_records",
     "contacts",
     "currencies",
@@ -87,12 +89,14 @@ __all__ = [
     "emails",
     "ids",
     "interactions",
+    "leads",
     "locales",
     "money",
     "names",
     "phones",
     "queries",
     "quiet_hours",
+    "scoring_models",
     "tags",
     "timezones",
 ]
@@ -825,11 +829,26 @@ def queries(fields: Sequence[str] | None = None) -> st.SearchStrategy[Query]:
     )
 
 
+# The leads context's strategies live in their own module; they are part of this public one.
+from crmkit.testing._lead_strategies import (  # noqa: E402
+    activities,
+    business_calendars,
+    leads,
+    scoring_models,
+)
+
 # ----- registration ---------------------------------------------------------------------------
 
 
 def _register_strategies() -> None:
+    from crmkit.kernel.calendar import BusinessCalendar
+    from crmkit.leads import Lead
+    from crmkit.leads.scoring import ScoringModel
+
     st.register_type_strategy(Money, money())
+    st.register_type_strategy(Lead, leads())
+    st.register_type_strategy(ScoringModel, scoring_models())
+    st.register_type_strategy(BusinessCalendar, business_calendars())
     st.register_type_strategy(Customer, customers())
     st.register_type_strategy(Contact, contacts())
     st.register_type_strategy(QuietHours, quiet_hours())

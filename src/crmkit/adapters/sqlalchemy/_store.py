@@ -48,6 +48,7 @@ from crmkit.kernel.events import DomainEvent
 from crmkit.kernel.ids import check_id
 from crmkit.kernel.query import Order, Page, Query, RecordType, encode_cursor
 from crmkit.kernel.time import Clock, SystemClock
+from crmkit.leads import Lead
 from crmkit.notifications.delivery import Delivery
 from crmkit.ports import OutboxEntry, Repository
 from crmkit.serialization import default_converter, dumps, structure, to_json
@@ -1020,6 +1021,7 @@ class SQLAlchemyUnitOfWork:
     contacts: Repository[Contact]
     interactions: Repository[Interaction]
     deliveries: Repository[Delivery]
+    leads: Repository[Lead]
 
     def __init__(self, store: SQLAlchemyStore) -> None:
         self._store = store
@@ -1035,6 +1037,7 @@ class SQLAlchemyUnitOfWork:
         self.contacts = self._repositories["contacts"]
         self.interactions = self._repositories["interactions"]
         self.deliveries = self._repositories["deliveries"]
+        self.leads = self._repositories["leads"]
 
     def repository(self, record_type: RecordType[A]) -> SQLAlchemyRepository[A]:
         """Return the repository for ``record_type`` (for record types beyond crmkit's own).

@@ -13,6 +13,7 @@ from crmkit.kernel.events import DomainEvent
 from crmkit.kernel.money import Money
 from crmkit.kernel.query import Query
 from crmkit.kernel.time import ManualClock
+from crmkit.leads import IntakeConsent, Lead
 from crmkit.notifications.delivery import Delivery, RetryPolicy
 from crmkit.ports import Repository, Store, UnitOfWork
 
@@ -126,6 +127,34 @@ def full_delivery(id_key: str = "evt_full:sub:amy@example.com") -> Delivery:
     return delivery
 
 
+def full_lead(id: str = "lea_full") -> Lead:
+    """A lead with most fields set, an owner, activities and a qualification answer."""
+    lead = Lead.capture(
+        id=id,
+        now=START,
+        source_channel="trade_show",
+        name="Lin Mei-ling",
+        email="Mei@Formosa-Tea.example",
+        phone="0912 345 678",
+        phone_region="TW",
+        job_title="Purchasing manager",
+        company="Formosa Tea Co., Ltd.",
+        industry="food",
+        company_size=80,
+        region="TW",
+        budget=Money("250000", "TWD"),
+        campaign="2026 Taipei trade show",
+        external_ref="form-7781",
+        consent=IntakeConsent(marketing=True, source="trade show form", at=START),
+        follow_up_due_at=START + timedelta(hours=24),
+    )
+    lead.assign_owner("usr_amy", now=START, rule="round_robin:north", reason="next in turn")
+    lead.log_activity("page_visited", now=START, detail="/pricing")
+    lead.log_activity("call", now=START + timedelta(hours=2), by="usr_amy", detail="intro call")
+    lead.answer("budget", evidence="NT$250k approved for Q2", now=START, by="usr_amy")
+    return lead
+
+
 def repository_for(uow: UnitOfWork, aggregate: Aggregate) -> Repository[Any]:
     """Return the repository of ``uow`` that stores ``aggregate``'s class."""
     if isinstance(aggregate, Customer):
@@ -136,6 +165,8 @@ def repository_for(uow: UnitOfWork, aggregate: Aggregate) -> Repository[Any]:
         return uow.interactions
     if isinstance(aggregate, Delivery):
         return uow.deliveries
+    if isinstance(aggregate, Lead):
+        return uow.leads
     raise TypeError(f"no repository for {type(aggregate).__name__}")  # pragma: no cover
 
 

@@ -44,6 +44,7 @@ from crmkit.testing.contracts._support import (
     full_customer,
     full_delivery,
     full_interaction,
+    full_lead,
     interaction,
     new_clock,
     read_customer,
@@ -419,6 +420,19 @@ class RepositoryContract:
         assert stored == original
         assert stored.notification() == original.notification()
         assert [d.id for d in due] == [original.id]
+
+    def test_lead_round_trip(self, crm_store: Store) -> None:
+        """A lead with activities, owner, consent and answers reads back equal and queryable."""
+        original = full_lead()
+        store_all(crm_store, [original])
+        with crm_store.unit_of_work() as uow:
+            assert uow.leads.get(original.id) == original
+            found = uow.leads.query(
+                Query.where(email="mei@formosa-tea.example", is_open=True).filter(
+                    "external_refs", Op.CONTAINS, "form-7781"
+                )
+            ).items
+        assert [lead.id for lead in found] == [original.id]
 
     def test_interaction_round_trip(self, crm_store: Store) -> None:
         """An interaction with every field set reads back equal."""
