@@ -161,3 +161,24 @@ def test_event_metadata_is_validated(field: str, value: object) -> None:
     # An event with actor=5 serialises but can never be read back (the converter wants a str).
     with pytest.raises(ValidationError):
         DomainEvent(**{"aggregate_id": "a1", "occurred_at": NOW, field: value})  # type: ignore[arg-type]
+
+
+def test_event_class_never_returns_the_class_attrs_replaced() -> None:
+    """attrs rebuilds slotted classes; the discarded original lingers until gc runs."""
+    import gc
+
+    import attrs as _attrs
+
+    gc.disable()
+    try:
+
+        @_attrs.frozen(kw_only=True)
+        class DoorClosed(DomainEvent):
+            event_type = "tests.DoorClosed"
+            door: str
+
+        found = event_class("tests.DoorClosed")
+        assert found is DoorClosed
+        assert "__attrs_attrs__" in found.__dict__
+    finally:
+        gc.enable()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar, cast
 
 import attrs
 
+from crmkit.app.leads import CaptureResult, LeadConversion
 from crmkit.app.messagebus import MessageBus
 from crmkit.customers import (
     Channel,
@@ -31,8 +32,28 @@ from crmkit.customers.commands import (
 from crmkit.errors import ValidationError
 from crmkit.kernel import _validators as v
 from crmkit.kernel.ids import IdGenerator, check_id
+from crmkit.kernel.money import Money
 from crmkit.kernel.query import Op, Page, Query
 from crmkit.kernel.time import Clock
+from crmkit.leads import ActivityKind, IntakeConsent, Lead, LeadStatus, SourceChannel
+from crmkit.leads.commands import (
+    AnswerQualification,
+    AssignLead,
+    CaptureLead,
+    ConvertLead,
+    DisqualifyLead,
+    DuplicatePolicy,
+    LogLeadActivity,
+    MarkLeadContacted,
+    NurtureLead,
+    OpportunityHook,
+    QualifyLead,
+    RecycleLead,
+    ScoreLead,
+    StartWorkingLead,
+)
+from crmkit.leads.qualification import Framework
+from crmkit.leads.scoring import LeadScore, ScoringModel
 from crmkit.ports import AccessPolicy, Notifier, Store
 
 __all__ = ["CRM"]
@@ -344,6 +365,340 @@ class CRM:
         )
         return self._run(command, Contact)
 
+    # ----- leads -------------------------------------------------------------------------
+    def capture_lead(
+        self,
+        source_channel: SourceChannel | str,
+        *,
+        name: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        phone_region: str | None = None,
+        job_title: str | None = None,
+        company: str | None = None,
+        industry: str | None = None,
+        company_size: int | None = None,
+        region: str | None = None,
+        budget: Money | None = None,
+        campaign: str | None = None,
+        external_ref: str | None = None,
+        consent: IntakeConsent | None = None,
+        owner: str | None = None,
+        captured_at: datetime | None = None,
+        duplicates: DuplicatePolicy | str | None = None,
+        actor: str | None = None,
+    ) -> CaptureResult:
+        """Capture a lead from a channel; return what happened (:class:`CaptureResult`).
+
+        An email or a phone is required. ``external_ref`` (a form submission id) makes the
+        capture idempotent; ``duplicates`` (``"merge"``, ``"link"``, ``"create_and_flag"``)
+        overrides the CRM's policy for a person crmkit already knows (see
+        :mod:`crmkit.app.leads`). A new lead gets its follow-up deadline and an owner.
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> from crmkit.kernel import SequentialIds
+            >>> crm = bootstrap(ids=SequentialIds())
+            >>> web = crm.capture_lead("web_form", name="Amy Chen", company="Acme Ltd",
+            ...     email="amy@acme.example", campaign="spring promo", external_ref="form-1")
+            >>> show = crm.capture_lead("trade_show", name="Amy Chen", company="ACME Inc.",
+            ...     phone="0912 345 678", phone_region="TW", campaign="2023 trade show")
+            >>> show.outcome.value, show.reason
+            ('merged', "merged into lead lead_000001: same company 'acme' and similar names
+            ('amy chen' ~ 'amy chen', 1.00)")
+            >>> [t.channel.value for t in show.lead.touches], show.lead.phone
+            (['web_form', 'trade_show'], '+886912345678')
+
+        .. versionadded:: 0.1.0
+        """
+        command = CaptureLead(
+            source_channel,
+            name=name,
+            email=email,
+            phone=phone,
+            phone_region=phone_region,
+            job_title=job_title,
+            company=company,
+            industry=industry,
+            company_size=company_size,
+            region=region,
+            budget=budget,
+            campaign=campaign,
+            external_ref=external_ref,
+            consent=consent,
+            owner=owner,
+            captured_at=captured_at,
+            duplicates=duplicates,
+            actor=actor,
+        )
+        return self._run(command, CaptureResult)
+
+    def log_lead_activity(
+        self,
+        lead_id: str,
+        kind: ActivityKind | str,
+        *,
+        at: datetime | None = None,
+        detail: str | None = None,
+        by: str | None = None,
+        actor: str | None = None,
+    ) -> Lead:
+        """Add an activity (``"page_visited"``, ``"download"``, ``"call"``...) to a lead.
+
+        A call, an email reply or a meeting ``by`` the lead's owner counts as contacting it.
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> crm = bootstrap()
+            >>> lead = crm.capture_lead("ads", email="amy@acme.example").lead
+            >>> lead = crm.log_lead_activity(lead.id, "download", detail="pricing.pdf")
+            >>> [(a.kind.value, a.detail) for a in lead.activities]
+            [('download', 'pricing.pdf')]
+
+        .. versionadded:: 0.1.0
+        """
+        command = LogLeadActivity(lead_id, kind, at=at, detail=detail, by=by, actor=actor)
+        return self._run(command, Lead)
+
+    def mark_lead_contacted(
+        self,
+        lead_id: str,
+        *,
+        by: str | None = None,
+        at: datetime | None = None,
+        actor: str | None = None,
+    ) -> Lead:
+        """Record that someone reached the lead; the first contact meets the follow-up deadline.
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> crm = bootstrap()
+            >>> lead = crm.capture_lead("ads", email="amy@acme.example").lead
+            >>> lead = crm.mark_lead_contacted(lead.id, by="u_amy")
+            >>> lead.first_contacted_at == lead.last_contacted_at
+            True
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(MarkLeadContacted(lead_id, by=by, at=at, actor=actor), Lead)
+
+    def score_lead(
+        self, lead_id: str, *, model: ScoringModel | None = None, actor: str | None = None
+    ) -> LeadScore:
+        """Score a lead with ``model`` (default: the CRM's), store it, and return the score.
+
+        The :class:`~crmkit.leads.scoring.LeadScore` lists every rule's contribution.
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> from crmkit.leads.scoring import IndustryRule, ScoringModel
+            >>> crm = bootstrap()
+            >>> lead = crm.capture_lead("ads", email="amy@acme.example", industry="Retail").lead
+            >>> model = ScoringModel(name="fit",
+            ...                      industries=[IndustryRule("retail", ["retail"], 15)])
+            >>> crm.score_lead(lead.id, model=model).by_rule()
+            {'retail': Decimal('15.00')}
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(ScoreLead(lead_id, model=model, actor=actor), LeadScore)
+
+    def answer_qualification(
+        self,
+        lead_id: str,
+        criterion: str,
+        *,
+        evidence: str,
+        met: bool = True,
+        framework: Framework | None = None,
+        by: str | None = None,
+        at: datetime | None = None,
+        actor: str | None = None,
+    ) -> Lead:
+        """Answer a qualification criterion (BANT's by default) with evidence; return the lead.
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> crm = bootstrap()
+            >>> lead = crm.capture_lead("ads", email="amy@acme.example").lead
+            >>> lead = crm.answer_qualification(lead.id, "need", evidence="CRM is a spreadsheet")
+            >>> lead.qualification.answers[0].criterion
+            'need'
+
+        .. versionadded:: 0.1.0
+        """
+        command = AnswerQualification(
+            lead_id,
+            criterion,
+            evidence=evidence,
+            met=met,
+            framework=framework,
+            by=by,
+            at=at,
+            actor=actor,
+        )
+        return self._run(command, Lead)
+
+    def start_working_lead(self, lead_id: str, *, actor: str | None = None) -> Lead:
+        """Move a lead to ``working`` (from ``new`` or ``nurturing``) and return it.
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> crm = bootstrap()
+            >>> lead = crm.capture_lead("ads", email="amy@acme.example").lead
+            >>> crm.start_working_lead(lead.id, actor="u_amy").status.value
+            'working'
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(StartWorkingLead(lead_id, actor=actor), Lead)
+
+    def nurture_lead(
+        self, lead_id: str, *, reason: str | None = None, actor: str | None = None
+    ) -> Lead:
+        """Move a lead to ``nurturing`` (not ready yet) and return it.
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> crm = bootstrap()
+            >>> lead = crm.capture_lead("ads", email="amy@acme.example").lead
+            >>> crm.nurture_lead(lead.id, reason="budget next year").status.value
+            'nurturing'
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(NurtureLead(lead_id, reason=reason, actor=actor), Lead)
+
+    def qualify_lead(
+        self, lead_id: str, *, framework: Framework | None = None, actor: str | None = None
+    ) -> Lead:
+        """Move a ``working`` lead to ``qualified``; a ``framework`` must be complete first.
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> crm = bootstrap()
+            >>> lead = crm.capture_lead("ads", email="amy@acme.example").lead
+            >>> crm.qualify_lead(lead.id)
+            Traceback (most recent call last):
+            ...
+            crmkit.errors.RuleViolation: cannot move lead '...' from 'new' to 'qualified'; from
+            'new' it may move to 'working', 'nurturing', 'disqualified'
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(QualifyLead(lead_id, framework=framework, actor=actor), Lead)
+
+    def disqualify_lead(
+        self,
+        lead_id: str,
+        reason: str,
+        *,
+        note: str | None = None,
+        actor: str | None = None,
+    ) -> Lead:
+        """Disqualify a lead for ``reason`` (one of the CRM's reason codes) and return it.
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> crm = bootstrap()
+            >>> lead = crm.capture_lead("ads", email="amy@acme.example").lead
+            >>> crm.disqualify_lead(lead.id, "no_budget", note="frozen").disqualification.note
+            'frozen'
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(DisqualifyLead(lead_id, reason, note=note, actor=actor), Lead)
+
+    def recycle_lead(
+        self,
+        lead_id: str,
+        *,
+        to: LeadStatus | str = LeadStatus.NEW,
+        after: timedelta | None = None,
+        actor: str | None = None,
+    ) -> Lead:
+        """Bring a disqualified or nurturing lead back once ``after`` (default 90 days) passed.
+
+        Example:
+            >>> from datetime import timedelta
+            >>> from crmkit import bootstrap
+            >>> crm = bootstrap()
+            >>> lead = crm.capture_lead("ads", email="amy@acme.example").lead
+            >>> _ = crm.nurture_lead(lead.id)
+            >>> crm.recycle_lead(lead.id, after=timedelta(0)).status.value
+            'new'
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(RecycleLead(lead_id, to=to, after=after, actor=actor), Lead)
+
+    def assign_lead(
+        self,
+        lead_id: str,
+        owner: str | None = None,
+        *,
+        by_rules: bool = False,
+        reason: str | None = None,
+        actor: str | None = None,
+    ) -> Lead:
+        """Give a lead to ``owner``, or by the CRM's assignment rules with ``by_rules=True``.
+
+        The lead records the rule (``"manual"`` by hand) and the reason.
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> crm = bootstrap()
+            >>> lead = crm.capture_lead("ads", email="amy@acme.example").lead
+            >>> crm.assign_lead(lead.id, "u_bob").assignment.reason
+            'assigned by hand'
+
+        .. versionadded:: 0.1.0
+        """
+        command = AssignLead(lead_id, owner, by_rules=by_rules, reason=reason, actor=actor)
+        return self._run(command, Lead)
+
+    def convert_lead(
+        self,
+        lead_id: str,
+        *,
+        customer_id: str | None = None,
+        contact_id: str | None = None,
+        customer_name: str | None = None,
+        customer_kind: str | None = None,
+        tags: Iterable[str] = (),
+        create_opportunity: OpportunityHook | None = None,
+        actor: str | None = None,
+    ) -> LeadConversion:
+        """Convert a qualified lead into a customer and a contact, in one unit of work.
+
+        Converting again returns the first conversion (``repeated=True``) and creates
+        nothing. ``create_opportunity(uow, lead, customer, contact)`` may return an
+        opportunity id to record; see :func:`crmkit.app.leads.convert_lead`.
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> crm = bootstrap()
+            >>> lead = crm.capture_lead("trade_show", name="Amy Chen", company="Acme Ltd",
+            ...     email="amy@acme.example", campaign="2023 trade show").lead
+            >>> _ = crm.start_working_lead(lead.id); _ = crm.qualify_lead(lead.id)
+            >>> done = crm.convert_lead(lead.id)
+            >>> done.customer.source, done.customer.tags, done.lead.status.value
+            ('2023 trade show', ('trade_show',), 'converted')
+
+        .. versionadded:: 0.1.0
+        """
+        command = ConvertLead(
+            lead_id,
+            customer_id=customer_id,
+            contact_id=contact_id,
+            customer_name=customer_name,
+            customer_kind=customer_kind,
+            tags=tags,
+            create_opportunity=create_opportunity,
+            actor=actor,
+        )
+        return self._run(command, LeadConversion)
+
     # ----- reads -------------------------------------------------------------------------
     def get_customer(self, id: str) -> Customer:
         """Return the customer with ``id`` (``NotFoundError`` if there is none).
@@ -460,6 +815,76 @@ class CRM:
         with self.store.unit_of_work() as uow:
             uow.customers.get(customer_id)
             return _all_pages(uow.interactions.query, query)
+
+    def get_lead(self, id: str) -> Lead:
+        """Return the lead with ``id`` (``NotFoundError`` if there is none).
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> crm = bootstrap()
+            >>> lead = crm.capture_lead("ads", email="amy@acme.example").lead
+            >>> crm.get_lead(lead.id).email
+            'amy@acme.example'
+
+        .. versionadded:: 0.1.0
+        """
+        check_id(id, "id")
+        with self.store.unit_of_work() as uow:
+            return uow.leads.get(id)
+
+    def find_leads(
+        self,
+        *,
+        status: LeadStatus | str | None = None,
+        owner: str | None = None,
+        open: bool | None = None,
+        campaign: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[Lead]:
+        """Return one page of leads, newest capture first; every filter given must hold.
+
+        Args:
+            status: ``"new"``, ``"working"``, ``"nurturing"``, ``"qualified"``,
+                ``"disqualified"`` or ``"converted"``.
+            owner: the lead is owned by this user id.
+            open: ``True`` for leads still in play, ``False`` for converted or disqualified.
+            campaign: one of the lead's captures came from this campaign.
+            limit: page size, 1 to 1000.
+            cursor: ``next_cursor`` of the previous page, to get the next one.
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> crm = bootstrap()
+            >>> for n in range(3):
+            ...     _ = crm.capture_lead("ads", email=f"p{n}@acme.example", campaign="spring")
+            >>> page = crm.find_leads(campaign="spring", open=True, limit=2)
+            >>> len(page.items), page.next_cursor is not None
+            (2, True)
+
+        .. versionadded:: 0.1.0
+        """
+        query = Query().order("-captured_at", "-id").take(limit)
+        if status is not None:
+            query = query.filter("status", Op.EQ, v.to_enum(LeadStatus, "status")(status).value)
+        if owner is not None:
+            query = query.filter("owner", Op.EQ, check_id(owner, "owner"))
+        if open is not None:
+            if not isinstance(open, bool):
+                raise ValidationError(
+                    f"must be True, False or None, not {type(open).__name__}", path="open"
+                )
+            query = query.filter("is_open", Op.EQ, open)
+        wanted = _optional_search_text(campaign, "campaign")
+        if wanted is not None:
+            query = query.filter("campaigns", Op.CONTAINS, wanted)
+        if cursor is not None and not isinstance(cursor, str):
+            raise ValidationError(
+                f"must be a cursor string or None, not {type(cursor).__name__}", path="cursor"
+            )
+        query = query.after(cursor)
+        with self.store.unit_of_work() as uow:
+            return uow.leads.query(query)
 
 
 def _all_pages(run: Callable[[Query], Page[A]], query: Query) -> list[A]:

@@ -19,6 +19,7 @@ import os
 
 from crmkit.access import AllowAll
 from crmkit.app import customers as customers_app
+from crmkit.app import leads as leads_app
 from crmkit.app._crm import CRM
 from crmkit.app.messagebus import MessageBus
 from crmkit.errors import ValidationError
@@ -44,6 +45,7 @@ def bootstrap(
     ids: IdGenerator | None = None,
     notifier: Notifier | None = None,
     policy: AccessPolicy | None = None,
+    leads: leads_app.LeadSettings | None = None,
 ) -> CRM:
     """Build a :class:`CRM` from the given parts; every part left out gets a default.
 
@@ -57,6 +59,9 @@ def bootstrap(
             nothing and keeps every notification in ``.sent`` so nothing leaves the process
             until you plug a real notifier in.
         policy: decides who may do what. Default: ``AllowAll()``.
+        leads: how the leads use cases behave (duplicate policy, follow-up calendar, scoring
+            model, assignment rules...). Default: ``LeadSettings()``
+            (:class:`crmkit.app.leads.LeadSettings`).
 
     Example:
         >>> from datetime import datetime
@@ -119,6 +124,10 @@ def bootstrap(
     bus = MessageBus(store)
     for command_type, handler in customers_app.command_handlers(
         clock=clock, ids=ids, policy=policy
+    ).items():
+        bus.register(command_type, handler)
+    for command_type, handler in leads_app.command_handlers(
+        clock=clock, ids=ids, policy=policy, settings=leads
     ).items():
         bus.register(command_type, handler)
     return CRM(store=store, clock=clock, ids=ids, notifier=notifier, policy=policy, bus=bus)

@@ -6,7 +6,8 @@ running it every few minutes plans each message once. The :class:`~crmkit.app.di
 runs the triggers it is given before it drains the outbox; subscriptions decide who hears of
 them, and a host switches a trigger off by not passing it (or its subscriptions off).
 
-Triggers of contexts that come later (lead follow-up, SLA breach, points and quote expiry,
+:class:`LeadFollowUpTrigger` reminds about leads nobody contacted by their speed-to-lead
+deadline. Triggers of contexts that come later (SLA breach, points and quote expiry,
 maintenance due) are added by those contexts in the same shape.
 
 Example:
@@ -29,7 +30,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
@@ -37,14 +38,21 @@ import attrs
 
 from crmkit.customers import Contact, Customer
 from crmkit.kernel.events import DomainEvent
-from crmkit.kernel.query import Query
+from crmkit.kernel.query import Op, Query
 from crmkit.kernel.time import ensure_aware
-from crmkit.notifications.events import BirthdayDue, CustomerNeedsAttention, occurrence_id
-from crmkit.ports import Repository, UnitOfWork
+from crmkit.leads import Lead
+from crmkit.notifications.events import (
+    BirthdayDue,
+    CustomerNeedsAttention,
+    LeadFollowUpOverdue,
+    occurrence_id,
+)
+from crmkit.ports import PeopleDirectory, Repository, UnitOfWork
 
 __all__ = [
     "BirthdayTrigger",
     "InactiveCustomerTrigger",
+    "LeadFollowUpTrigger",
     "Trigger",
     "scan",
 ]
@@ -180,6 +188,88 @@ class InactiveCustomerTrigger:
                     owner=customer.owner,
                     last_activity_at=last,
                     inactive_days=(now - last).days,
+                )
+            )
+        return events
+
+
+def _lead_label(lead: Lead) -> str:
+    return lead.name or lead.company or lead.email or lead.phone or lead.id
+
+
+@attrs.frozen
+class LeadFollowUpTrigger:
+    """Emits :class:`~crmkit.notifications.events.LeadFollowUpOverdue` for leads not followed up.
+
+    A lead is overdue when it is open, nobody has contacted it yet (``first_contacted_at`` is
+    unset) and its ``follow_up_due_at`` is at or before ``now``. It fires once per deadline:
+    the event id derives from the lead and its deadline, so a rescheduled deadline fires again.
+
+    The event carries what the built-in ``lead_follow_up_due`` template needs: ``lead`` (the
+    lead's name, else its company, email or phone), ``due_at``, and ``name``, whom the message
+    greets: the owner's name from ``people`` (a :class:`~crmkit.ports.PeopleDirectory`, the one
+    the dispatcher uses), else the owner's user id, else empty. A subscription to a fixed
+    address (a sales manager) sets its own ``name`` in ``Subscription.context``, which the
+    dispatcher lays over the event's fields.
+
+    Example:
+        >>> from datetime import datetime, timedelta, timezone
+        >>> from crmkit.adapters.memory import MemoryStore, StaticDirectory
+        >>> from crmkit.leads import Lead
+        >>> from crmkit.ports import Person
+        >>> now = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
+        >>> store = MemoryStore()
+        >>> with store.unit_of_work() as uow:
+        ...     lead = Lead.capture(id="lead_1", now=now, source_channel="web_form",
+        ...         name="Bob Lin", email="bob@acme.example",
+        ...         follow_up_due_at=now + timedelta(hours=24))
+        ...     lead.assign_owner("u_amy", now=now)
+        ...     uow.leads.add(lead)
+        ...     _ = uow.commit()
+        >>> trigger = LeadFollowUpTrigger(people=StaticDirectory([Person(id="u_amy", name="Amy")]))
+        >>> with store.unit_of_work() as uow:
+        ...     early = trigger.fire(uow, now + timedelta(hours=23))
+        ...     due = trigger.fire(uow, now + timedelta(hours=24))
+        >>> early, [(e.owner, e.name, e.lead, e.due_at.isoformat()) for e in due]
+        ([], [('u_amy', 'Amy', 'Bob Lin', '2026-01-06T09:00:00+00:00')])
+
+    .. versionadded:: 0.1.0
+    """
+
+    name: str = "lead_follow_up"
+    people: PeopleDirectory | None = attrs.field(default=None, eq=False)
+
+    def fire(self, uow: UnitOfWork, now: datetime) -> list[DomainEvent]:
+        """Return a ``LeadFollowUpOverdue`` for each open, uncontacted lead due by ``now``."""
+        now = ensure_aware(now, "now")
+        query = (
+            Query.where(is_open=True, first_contacted_at=None)
+            .filter("follow_up_due_at", Op.LE, now)
+            .order("follow_up_due_at")
+        )
+        names: dict[str, str] = {}
+        events: list[DomainEvent] = []
+        lead: Lead
+        for lead in scan(uow.leads, query):
+            due = lead.follow_up_due_at
+            if due is None:  # pragma: no cover - the query selects leads with a deadline
+                continue
+            owner = lead.owner
+            if owner is not None and owner not in names:
+                person = self.people.person(owner) if self.people is not None else None
+                names[owner] = person.name if person is not None else owner
+            events.append(
+                LeadFollowUpOverdue(
+                    aggregate_id=lead.id,
+                    occurred_at=now,
+                    event_id=occurrence_id(
+                        self.name, lead.id, due.astimezone(timezone.utc).isoformat()
+                    ),
+                    owner=owner,
+                    name="" if owner is None else names[owner],
+                    lead=_lead_label(lead),
+                    company=lead.company,
+                    due_at=due,
                 )
             )
         return events

@@ -105,7 +105,7 @@ def event_class(event_type: str) -> type[DomainEvent]:
     for sub in _all_subclasses(DomainEvent):
         # attrs slotted classes replace the original class; the replaced one has no
         # __attrs_attrs__ of its own and is skipped by the identity check on the name.
-        if sub.__dict__.get("event_type") == event_type and attrs.has(sub):
+        if sub.__dict__.get("event_type") == event_type and "__attrs_attrs__" in sub.__dict__:
             return cast("type[DomainEvent]", sub)
     raise ValidationError(
         f"unknown event type {event_type!r}; import the module that defines it first",

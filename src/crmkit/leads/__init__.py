@@ -13,7 +13,9 @@ The rules are data and live in submodules: :mod:`crmkit.leads.scoring` (``Scorin
 ``score``), :mod:`crmkit.leads.qualification` (``BANT``, frameworks, MQL/SQL thresholds),
 :mod:`crmkit.leads.assignment` (territories, round robin, least loaded) and
 :mod:`crmkit.leads.normalize` (keys and duplicate matching). :data:`LEADS` tells adapters how
-to store leads and which fields queries may use.
+to store leads and which fields queries may use. What users ask crmkit to do with leads are
+the commands of :mod:`crmkit.leads.commands` (capture, score, qualify, assign, convert...);
+:mod:`crmkit.app.leads` runs them, and the CRM facade (``crm.capture_lead(...)``) wraps them.
 
 Example:
     >>> from datetime import datetime, timedelta, timezone

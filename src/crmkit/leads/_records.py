@@ -25,7 +25,8 @@ def _campaigns(lead: Lead) -> tuple[str, ...]:
 
 #: Leads: queryable by status, owner, source and campaign, the duplicate-matching keys (email
 #: case-folded, E.164 phone, folded company name), every external reference merged in (for
-#: idempotent capture), the stored score and fit grade, and the speed-to-lead timestamps.
+#: idempotent capture), the stored score and fit grade, the speed-to-lead timestamps, and the
+#: rule that assigned the current owner and when (round robin resumes after the latest one).
 LEADS: RecordType[Lead] = RecordType(
     "leads",
     Lead,
@@ -56,6 +57,8 @@ LEADS: RecordType[Lead] = RecordType(
             else (None if lead.customer_link is None else lead.customer_link.customer_id)
         ),
         "duplicate_of": lambda lead: None if lead.duplicate is None else lead.duplicate.of,
+        "assignment_rule": lambda lead: None if lead.assignment is None else lead.assignment.rule,
+        "assigned_at": lambda lead: None if lead.assignment is None else lead.assignment.at,
     },
     kinds={
         "is_open": "boolean",
@@ -66,5 +69,6 @@ LEADS: RecordType[Lead] = RecordType(
         "updated_at": "datetime",
         "follow_up_due_at": "datetime",
         "first_contacted_at": "datetime",
+        "assigned_at": "datetime",
     },
 )

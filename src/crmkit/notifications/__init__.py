@@ -33,7 +33,12 @@ from crmkit.notifications.delivery import (
     RetryPolicy,
     delivery_id,
 )
-from crmkit.notifications.events import BirthdayDue, CustomerNeedsAttention, occurrence_id
+from crmkit.notifications.events import (
+    BirthdayDue,
+    CustomerNeedsAttention,
+    LeadFollowUpOverdue,
+    occurrence_id,
+)
 from crmkit.notifications.subscriptions import (
     Recipient,
     RecipientKind,
@@ -56,6 +61,7 @@ __all__ = [
     "DELIVERIES",
     "Delivery",
     "DeliveryStatus",
+    "LeadFollowUpOverdue",
     "Purpose",
     "Recipient",
     "RecipientKind",

@@ -29,6 +29,7 @@ from crmkit.kernel.events import DomainEvent
 __all__ = [
     "BirthdayDue",
     "CustomerNeedsAttention",
+    "LeadFollowUpOverdue",
     "occurrence_id",
 ]
 
@@ -81,3 +82,31 @@ class CustomerNeedsAttention(DomainEvent):
     owner: str | None
     last_activity_at: datetime
     inactive_days: int
+
+
+@attrs.frozen(kw_only=True)
+class LeadFollowUpOverdue(DomainEvent):
+    """A lead's speed-to-lead deadline ``due_at`` passed and nobody has contacted it yet.
+
+    The fields fill the built-in ``lead_follow_up_due`` template: ``name`` is whom the
+    reminder greets (the owner's name, see :class:`crmkit.app.triggers.LeadFollowUpTrigger`),
+    ``lead`` the lead's name (else its company, email or phone), ``due_at`` the deadline.
+    ``owner`` (a user id, or ``None``) is what ``Recipient.user("owner")`` reaches.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> due = datetime(2026, 1, 6, 9, tzinfo=timezone.utc)
+        >>> e = LeadFollowUpOverdue(aggregate_id="lead_1", occurred_at=due, owner="u_amy",
+        ...     name="Amy", lead="Bob Lin", company="Acme", due_at=due)
+        >>> e.event_type, e.lead
+        ('notifications.LeadFollowUpOverdue', 'Bob Lin')
+
+    .. versionadded:: 0.1.0
+    """
+
+    event_type = "notifications.LeadFollowUpOverdue"
+    owner: str | None
+    name: str
+    lead: str
+    company: str | None
+    due_at: datetime
