@@ -12,13 +12,17 @@ the limit it is measured against (lower is better; 1.00x is the limit itself):
 * crmkit's SQLAlchemy adapter vs plain SQLAlchemy Core (``executemany`` on crmkit's own tables,
   hand-made rows) and vs the SQLAlchemy ORM unit of work (a mapped class, ``add_all`` + commit).
 
-Every contender writes the same projected columns and indexes. Timings are the best of
+Every contender writes the same projected columns and indexes, and works on an equal heap: each
+builds its own ``n`` customers before its clock starts, frees the rows it built for the insert
+inside its timing, and keeps every object it reads in one list; each timing starts after a
+``gc.collect()``, so no contender pays for garbage another left. Timings are the best of
 ``--repeat`` runs; nothing here is asserted, the numbers are for reading.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sqlite3
 import tempfile
@@ -55,6 +59,12 @@ def customers(n: int) -> list[Customer]:
     ]
 
 
+def clock() -> float:
+    """Start a timing from the same state for every contender: no garbage left from before."""
+    gc.collect()
+    return time.perf_counter()
+
+
 def utc_text(value: datetime) -> str:
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
@@ -88,22 +98,23 @@ def hand_customer(doc: dict[str, Any], version: int) -> Customer:
     )
 
 
-def read_all(store: SQLiteStore | SQLAlchemyStore) -> int:
-    count = 0
+def read_all(store: SQLiteStore | SQLAlchemyStore) -> list[Customer]:
+    """Every customer, page by page; kept in one list, as the limits keep theirs."""
+    loaded: list[Customer] = []
     with store.unit_of_work() as uow:
         query = Query().take(1000)
         while True:
             page = uow.customers.query(query)
-            count += len(page.items)
+            loaded.extend(page.items)
             if page.next_cursor is None:
-                return count
+                return loaded
             query = query.after(page.next_cursor)
 
 
-def crmkit_sqlite(rows: list[Customer], path: Path, *, bulk: bool) -> tuple[float, float]:
-    rows = customers(len(rows))  # adding sets versions: fresh objects for every run
+def crmkit_sqlite(n: int, path: Path, *, bulk: bool) -> tuple[float, float]:
+    rows = customers(n)
     store = SQLiteStore(path)
-    start = time.perf_counter()
+    start = clock()
     with store.unit_of_work() as uow:
         if bulk:
             uow.customers.add_many(rows)
@@ -112,12 +123,15 @@ def crmkit_sqlite(rows: list[Customer], path: Path, *, bulk: bool) -> tuple[floa
                 uow.customers.add(c)
         uow.commit()
     written = time.perf_counter() - start
-    start = time.perf_counter()
-    assert read_all(store) == len(rows)
-    return written, time.perf_counter() - start
+    start = clock()
+    loaded = read_all(store)
+    read = time.perf_counter() - start
+    assert len(loaded) == len(rows)
+    return written, read
 
 
-def raw_sqlite(rows: list[Customer], path: Path) -> tuple[float, float]:
+def raw_sqlite(n: int, path: Path) -> tuple[float, float]:
+    rows = customers(n)
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute(
@@ -127,7 +141,7 @@ def raw_sqlite(rows: list[Customer], path: Path) -> tuple[float, float]:
     )
     for field in (*FIELDS, "tags"):
         conn.execute(f"CREATE INDEX ix_{field} ON crm_customers ({field})")
-    start = time.perf_counter()
+    start = clock()
     values = [
         (
             c.id,
@@ -148,8 +162,9 @@ def raw_sqlite(rows: list[Customer], path: Path) -> tuple[float, float]:
     conn.execute("BEGIN IMMEDIATE")
     conn.executemany(f"INSERT INTO crm_customers VALUES ({', '.join('?' * 12)})", values)
     conn.execute("COMMIT")
+    del values  # freed inside the timing, as an adapter frees the rows it built
     written = time.perf_counter() - start
-    start = time.perf_counter()
+    start = clock()
     docs = [
         hand_customer(json.loads(d), v)
         for d, v in conn.execute("SELECT document, version FROM crm_customers ORDER BY id")
@@ -160,12 +175,12 @@ def raw_sqlite(rows: list[Customer], path: Path) -> tuple[float, float]:
     return written, read
 
 
-def crmkit_sqlalchemy(rows: list[Customer], url: str, *, bulk: bool) -> tuple[float, float]:
+def crmkit_sqlalchemy(n: int, url: str, *, bulk: bool) -> tuple[float, float]:
     engine = sa.create_engine(url)
     make_metadata().drop_all(engine)
     store = SQLAlchemyStore(engine)
-    rows = customers(len(rows))  # adding sets versions: fresh objects for every run
-    start = time.perf_counter()
+    rows = customers(n)
+    start = clock()
     with store.unit_of_work() as uow:
         if bulk:
             uow.customers.add_many(rows)
@@ -174,20 +189,22 @@ def crmkit_sqlalchemy(rows: list[Customer], url: str, *, bulk: bool) -> tuple[fl
                 uow.customers.add(c)
         uow.commit()
     written = time.perf_counter() - start
-    start = time.perf_counter()
-    assert read_all(store) == len(rows)
+    start = clock()
+    loaded = read_all(store)
     read = time.perf_counter() - start
+    assert len(loaded) == len(rows)
     engine.dispose()
     return written, read
 
 
-def core(rows: list[Customer], url: str) -> tuple[float, float]:
+def core(n: int, url: str) -> tuple[float, float]:
+    rows = customers(n)
     engine = sa.create_engine(url)
     metadata = make_metadata()
     metadata.drop_all(engine)
     metadata.create_all(engine)
     table, tags = metadata.tables["crm_customers"], metadata.tables["crm_customers__tags"]
-    start = time.perf_counter()
+    start = clock()
     main = [
         {
             "id": c.id,
@@ -208,8 +225,9 @@ def core(rows: list[Customer], url: str) -> tuple[float, float]:
     with engine.begin() as conn:
         conn.execute(table.insert(), main)
         conn.execute(tags.insert(), side)
+    del main, side  # freed inside the timing, as an adapter frees the rows it built
     written = time.perf_counter() - start
-    start = time.perf_counter()
+    start = clock()
     with engine.connect() as conn:
         query = sa.select(table.c.document, table.c.version).order_by(table.c.id)
         docs = [hand_customer(json.loads(d), v) for d, v in conn.execute(query)]
@@ -247,11 +265,12 @@ class TagRow(Base):
     value: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True, index=True)
 
 
-def orm_unit_of_work(rows: list[Customer], url: str) -> tuple[float, float]:
+def orm_unit_of_work(n: int, url: str) -> tuple[float, float]:
+    rows = customers(n)
     engine = sa.create_engine(url)
     Base.metadata.drop_all(engine)
     Base.metadata.create_all(engine)
-    start = time.perf_counter()
+    start = clock()
     with orm.Session(engine) as session:
         session.add_all(
             CustomerRow(
@@ -272,7 +291,7 @@ def orm_unit_of_work(rows: list[Customer], url: str) -> tuple[float, float]:
         )
         session.commit()
     written = time.perf_counter() - start
-    start = time.perf_counter()
+    start = clock()
     with orm.Session(engine) as session:
         loaded = session.scalars(sa.select(CustomerRow)).all()
         docs = [hand_customer(json.loads(r.document), r.version) for r in loaded]
@@ -289,7 +308,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=5, help="rounds (best kept)")
     parser.add_argument("--url", help="SQLAlchemy URL (default: a SQLite file per run)")
     args = parser.parse_args(argv)
-    rows = customers(args.n)
+    n = args.n
     work = Path(tempfile.mkdtemp(prefix="crmkit-bench-"))
 
     def fresh(name: str) -> Callable[[int], Path]:
@@ -301,15 +320,15 @@ def main(argv: list[str] | None = None) -> None:
     sqlite_path, row_path, raw_path = fresh("crmkit"), fresh("rows"), fresh("raw")
     sa_url, sa_row_url, core_url, orm_url = url("sa"), url("sa-rows"), url("core"), url("orm")
     runners: dict[str, Callable[[int], tuple[float, float]]] = {
-        "raw sqlite3 executemany + json.dumps": lambda i: raw_sqlite(rows, raw_path(i)),
-        "crmkit SQLiteStore add_many": lambda i: crmkit_sqlite(rows, sqlite_path(i), bulk=True),
-        "crmkit SQLiteStore add per row": lambda i: crmkit_sqlite(rows, row_path(i), bulk=False),
-        "SQLAlchemy Core executemany": lambda i: core(rows, core_url(i)),
-        "crmkit SQLAlchemyStore add_many": lambda i: crmkit_sqlalchemy(rows, sa_url(i), bulk=True),
+        "raw sqlite3 executemany + json.dumps": lambda i: raw_sqlite(n, raw_path(i)),
+        "crmkit SQLiteStore add_many": lambda i: crmkit_sqlite(n, sqlite_path(i), bulk=True),
+        "crmkit SQLiteStore add per row": lambda i: crmkit_sqlite(n, row_path(i), bulk=False),
+        "SQLAlchemy Core executemany": lambda i: core(n, core_url(i)),
+        "crmkit SQLAlchemyStore add_many": lambda i: crmkit_sqlalchemy(n, sa_url(i), bulk=True),
         "crmkit SQLAlchemyStore add per row": lambda i: crmkit_sqlalchemy(
-            rows, sa_row_url(i), bulk=False
+            n, sa_row_url(i), bulk=False
         ),
-        "SQLAlchemy ORM unit of work": lambda i: orm_unit_of_work(rows, orm_url(i)),
+        "SQLAlchemy ORM unit of work": lambda i: orm_unit_of_work(n, orm_url(i)),
     }
     # Interleaved rounds: every contender runs once per round, so a slow spell on a shared
     # machine hits all of them alike; the best round of each is kept.

@@ -179,28 +179,10 @@ class SQLiteRepository(Generic[A]):
 
     # ----- reads ---------------------------------------------------------------------------
     def _load(self, row: sqlite3.Row | tuple[Any, ...]) -> A:
-        return self._load_all([row])[0]
-
-    def _load_all(self, rows: Iterable[sqlite3.Row | tuple[Any, ...]]) -> list[A]:
-        """Build aggregates from rows starting ``(document, version, schema_version)``.
-
-        The same as ``from_document(record_type, json.loads(document), ...)`` per row, with the
-        current schema's common case inline: the freshly parsed document is this call's own,
-        so ``version`` is set in it rather than in a copy.
-        """
-        record_type = self._table.record_type
-        cls, current = record_type.cls, record_type.schema_version
-        loads = json.loads
-        loaded: list[A] = []
-        for row in rows:
-            document = loads(row[0])
-            version, schema_version = int(row[1]), int(row[2])
-            if schema_version == current and type(document) is dict:
-                document["version"] = version
-                loaded.append(structure(document, cls))
-            else:
-                loaded.append(from_document(record_type, document, version, schema_version))
-        return loaded
+        doc_text, version, schema_version = row[0], row[1], row[2]
+        return from_document(
+            self._table.record_type, json.loads(doc_text), int(version), int(schema_version)
+        )
 
     def get(self, id: str) -> A:
         """Return a fresh copy of the aggregate with ``id``; ``NotFoundError`` if there is none."""
@@ -223,9 +205,8 @@ class SQLiteRepository(Generic[A]):
                 f"WHERE id IN ({marks})"
             )
             with _storage_errors(f"read {self._kind}"):
-                rows = self._uow._conn().execute(sql, chunk).fetchall()
-            for row, aggregate in zip(rows, self._load_all(rows), strict=True):
-                found[row[3]] = aggregate
+                for row in self._uow._conn().execute(sql, chunk):
+                    found[row[3]] = self._load(row)
         missing = [i for i in wanted if i not in found]
         if missing:
             raise not_found(self._kind, missing)
@@ -259,7 +240,7 @@ class SQLiteRepository(Generic[A]):
         params.append(query.limit + 1)
         with _storage_errors(f"query {self._kind}"):
             rows = self._uow._conn().execute(sql, params).fetchall()
-        items = self._load_all(rows[: query.limit])
+        items = [self._load(r) for r in rows[: query.limit]]
         cursor = None
         if len(rows) > query.limit and items:
             last = items[-1]

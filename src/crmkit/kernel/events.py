@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 import attrs
 
@@ -106,7 +106,7 @@ def event_class(event_type: str) -> type[DomainEvent]:
         # attrs slotted classes replace the original class; the replaced one has no
         # __attrs_attrs__ of its own and is skipped by the identity check on the name.
         if sub.__dict__.get("event_type") == event_type and "__attrs_attrs__" in sub.__dict__:
-            return cast("type[DomainEvent]", sub)
+            return sub
     raise ValidationError(
         f"unknown event type {event_type!r}; import the module that defines it first",
         path="event_type",

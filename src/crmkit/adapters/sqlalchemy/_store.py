@@ -532,34 +532,9 @@ class SQLAlchemyRepository(Generic[A]):
 
     # ----- reads ---------------------------------------------------------------------------
     def _load(self, row: Sequence[Any]) -> A:
-        return self._load_all([row])[0]
-
-    def _load_all(self, rows: Iterable[Sequence[Any]]) -> list[A]:
-        """Build aggregates from ``(id, version, schema_version, document)`` rows.
-
-        The same as ``from_document(record_type, _load_document(...), ...)`` per row, with the
-        current schema's common case inline: the freshly parsed document is this call's own,
-        so ``version`` is set in it rather than in a copy.
-        """
-        record_type, kind = self._record_type, self._kind
-        cls, current = record_type.cls, record_type.schema_version
-        loads = json.loads
-        loaded: list[A] = []
-        for id, version, schema_version, text in rows:
-            try:
-                document = loads(text) if isinstance(text, str) else None
-            except ValueError:
-                document = None  # _load_document below says what is wrong
-            if type(document) is not dict:
-                document = _load_document(kind, str(id), str(text))
-            version = int(version)
-            schema_version = int(schema_version)
-            if schema_version == current:
-                document["version"] = version
-                loaded.append(structure(document, cls))
-            else:
-                loaded.append(from_document(record_type, document, version, schema_version))
-        return loaded
+        id, version, schema_version, text = row[0], row[1], row[2], row[3]
+        document = _load_document(self._kind, str(id), str(text))
+        return from_document(self._record_type, document, int(version), int(schema_version))
 
     def get(self, id: str) -> A:
         """Return a fresh copy of the aggregate with ``id``; ``NotFoundError`` if there is none.
@@ -605,8 +580,8 @@ class SQLAlchemyRepository(Generic[A]):
                 rows = conn.execute(
                     sa.select(*self._columns).where(self._view.main.c.id.in_(chunk))
                 ).all()
-            for row, aggregate in zip(rows, self._load_all(rows), strict=True):
-                found[str(row[0])] = aggregate
+            for row in rows:
+                found[str(row[0])] = self._load(row)
         missing = [id for id in distinct if id not in found]
         if missing:
             raise not_found(self._kind, missing)
@@ -647,7 +622,7 @@ class SQLAlchemyRepository(Generic[A]):
         conn = self._uow._conn()
         with self._uow._guard(f"query {self._kind}"):
             rows = conn.execute(statement).all()
-        items = self._load_all(rows[: query.limit])
+        items = [self._load(row) for row in rows[: query.limit]]
         cursor = None
         if len(rows) > query.limit and items:
             last = items[-1]
