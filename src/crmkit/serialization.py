@@ -30,7 +30,7 @@ import enum
 import functools
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any, TypeVar, get_args, get_origin
@@ -95,7 +95,7 @@ def _unstructure_datetime(value: datetime) -> str:
 def _structure_datetime(value: Any, _type: type) -> datetime:
     if isinstance(value, str):
         zone: ZoneInfo | None = None
-        match = _ZONED.match(value)
+        match = _ZONED.match(value) if value.endswith("]") else None
         text = value
         if match is not None:
             text = match["instant"]
@@ -370,6 +370,12 @@ def _fast_converter() -> cattrs.Converter:
     return _build_converter(detailed=False)
 
 
+@functools.lru_cache(maxsize=1024)
+def _fast_hook(cls: Any) -> tuple[bool, Callable[[Any, Any], Any]]:
+    """Whether ``cls`` is an attrs class, and the fast converter's structure hook for it."""
+    return attrs.has(cls), _fast_converter().get_structure_hook(cls)
+
+
 @functools.cache
 def default_converter() -> cattrs.Converter:
     """Return the shared converter made by :func:`make_converter` (built once, on first use).
@@ -411,14 +417,19 @@ def structure(data: Any, cls: type[T]) -> T:
 
     .. versionadded:: 0.1.0
     """
-    if attrs.has(cls) and not isinstance(data, Mapping):
+    spec: Any = cls
+    try:
+        is_attrs, hook = _fast_hook(spec)
+    except TypeError:  # an unhashable type spec: look it up every time
+        is_attrs, hook = attrs.has(cls), _fast_converter().get_structure_hook(cls)
+    if is_attrs and not isinstance(data, Mapping):
         raise ValidationError(f"must be an object, not {type(data).__name__}")
     # Valid data (most of what a store reads) takes the fast path: no per-field error
     # bookkeeping, and attrs converters see each raw value once. It is exactly as strict (the
     # same hooks and the classes' own converters and validators); any failure is re-run on
     # the detailed converter so the error lists every bad field, not just the first.
     try:
-        return _fast_converter().structure(data, cls)
+        return hook(data, cls)  # type: ignore[no-any-return]
     except Exception:  # noqa: S110 - re-run below for the complete report
         pass
     try:
