@@ -30,6 +30,7 @@ from crmkit.kernel.time import Clock
 if TYPE_CHECKING:
     from crmkit.leads import Lead
     from crmkit.notifications.delivery import Delivery
+    from crmkit.pipeline import Opportunity, Pipeline
 
 __all__ = [
     "AccessPolicy",
@@ -126,6 +127,8 @@ class UnitOfWork(Protocol):
     interactions: Repository[Interaction]
     deliveries: Repository[Delivery]
     leads: Repository[Lead]
+    pipelines: Repository[Pipeline]
+    opportunities: Repository[Opportunity]
 
     def __enter__(self) -> UnitOfWork: ...
 

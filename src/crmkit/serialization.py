@@ -48,7 +48,7 @@ from cattrs.errors import (
 from cattrs.v import format_exception
 from dateutil.parser import isoparse
 
-from crmkit.errors import FieldError, ValidationError
+from crmkit.errors import CRMError, FieldError, ValidationError
 from crmkit.kernel._enum import StrEnum
 from crmkit.kernel.events import DomainEvent, event_class
 from crmkit.kernel.money import Money, _to_decimal
@@ -442,7 +442,7 @@ def structure(data: Any, cls: type[T]) -> T:
         }
         error_class = kinds.pop() if len(kinds) == 1 else ValidationError
         raise error_class(errors=_flatten(exc, "", cls)) from None
-    except ValidationError:
+    except CRMError:  # a DefinitionError keeps its list of problems
         raise
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise ValidationError(format_exception(exc, cls)) from None

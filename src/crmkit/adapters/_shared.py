@@ -33,6 +33,7 @@ from crmkit.kernel.ids import check_id
 from crmkit.kernel.query import RecordType
 from crmkit.leads import LEADS
 from crmkit.notifications.delivery import DELIVERIES
+from crmkit.pipeline import OPPORTUNITIES, PIPELINES
 from crmkit.serialization import structure, unstructure
 
 __all__ = [
@@ -59,6 +60,8 @@ RECORD_TYPES: tuple[RecordType[Any], ...] = (
     INTERACTIONS,
     DELIVERIES,
     LEADS,
+    PIPELINES,
+    OPPORTUNITIES,
 )
 
 #: The record types every store must keep (a host may add its own beside them).
@@ -274,7 +277,8 @@ def check_record_types(record_types: object) -> dict[str, RecordType[Any]]:
 
     Example:
         >>> sorted(check_record_types(RECORD_TYPES))
-        ['contacts', 'customers', 'deliveries', 'interactions', 'leads']
+        ['contacts', 'customers', 'deliveries', 'interactions', 'leads', 'opportunities',
+         'pipelines']
         >>> check_record_types([])
         Traceback (most recent call last):
         ...

@@ -65,6 +65,7 @@ from crmkit.kernel.ids import check_id
 from crmkit.kernel.query import Page, Query, RecordType, Scalar, run_query
 from crmkit.leads import Lead
 from crmkit.notifications.delivery import Delivery
+from crmkit.pipeline import Opportunity, Pipeline
 from crmkit.ports import Notification, OutboxEntry, Person, Repository
 
 if TYPE_CHECKING:
@@ -110,7 +111,8 @@ class MemoryStore:
     Example:
         >>> store = MemoryStore()
         >>> [rt.name for rt in store.record_types]
-        ['customers', 'contacts', 'interactions', 'deliveries', 'leads']
+        ['customers', 'contacts', 'interactions', 'deliveries', 'leads', 'pipelines',
+         'opportunities']
         >>> MemoryStore(record_types=())
         Traceback (most recent call last):
         ...
@@ -420,6 +422,8 @@ class MemoryUnitOfWork:
     interactions: Repository[Interaction]
     deliveries: Repository[Delivery]
     leads: Repository[Lead]
+    pipelines: Repository[Pipeline]
+    opportunities: Repository[Opportunity]
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -433,6 +437,8 @@ class MemoryUnitOfWork:
         self.interactions = self._repositories["interactions"]
         self.deliveries = self._repositories["deliveries"]
         self.leads = self._repositories["leads"]
+        self.pipelines = self._repositories["pipelines"]
+        self.opportunities = self._repositories["opportunities"]
 
     def repository(self, record_type: RecordType[A]) -> MemoryRepository[A]:
         """Return the repository for ``record_type`` (for record types beyond crmkit's own).

@@ -66,6 +66,7 @@ from crmkit.kernel.query import Op, Order, Page, Query, RecordType, Scalar, enco
 from crmkit.kernel.query import decode_cursor as _decode_cursor
 from crmkit.leads import Lead
 from crmkit.notifications.delivery import Delivery
+from crmkit.pipeline import Opportunity, Pipeline
 from crmkit.ports import OutboxEntry, Repository
 from crmkit.serialization import dumps, structure, to_json
 
@@ -448,6 +449,8 @@ class SQLiteUnitOfWork:
     interactions: Repository[Interaction]
     deliveries: Repository[Delivery]
     leads: Repository[Lead]
+    pipelines: Repository[Pipeline]
+    opportunities: Repository[Opportunity]
 
     def __init__(self, store: SQLiteStore) -> None:
         self._store = store

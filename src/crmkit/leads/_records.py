@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crmkit.errors import ValidationError
 from crmkit.kernel.query import RecordType
 from crmkit.leads._model import Lead
 from crmkit.leads.normalize import company_key, email_key, fold_text
@@ -27,6 +28,16 @@ def _campaigns(lead: Lead) -> tuple[str, ...]:
 #: case-folded, E.164 phone, folded company name), every external reference merged in (for
 #: idempotent capture), the stored score and fit grade, the speed-to-lead timestamps, and the
 #: rule that assigned the current owner and when (round robin resumes after the latest one).
+def _company_folded(lead: Lead) -> str | None:
+    """The company's match key; ``None`` for no company or one with no letters or digits."""
+    if lead.company is None:
+        return None
+    try:
+        return company_key(lead.company)
+    except ValidationError:
+        return None
+
+
 LEADS: RecordType[Lead] = RecordType(
     "leads",
     Lead,
@@ -40,7 +51,7 @@ LEADS: RecordType[Lead] = RecordType(
         "name_folded": lambda lead: None if lead.name is None else fold_text(lead.name),
         "email": lambda lead: None if lead.email is None else email_key(lead.email),
         "phone": lambda lead: lead.phone,
-        "company_folded": lambda lead: None if lead.company is None else company_key(lead.company),
+        "company_folded": _company_folded,
         "industry": lambda lead: lead.industry,
         "region": lambda lead: lead.region,
         "external_ref": lambda lead: lead.external_ref,

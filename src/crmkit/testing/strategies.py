@@ -93,7 +93,9 @@ __all__ = [
     "locales",
     "money",
     "names",
+    "opportunities",
     "phones",
+    "pipelines",
     "queries",
     "quiet_hours",
     "scoring_models",
@@ -836,6 +838,7 @@ from crmkit.testing._lead_strategies import (  # noqa: E402
     leads,
     scoring_models,
 )
+from crmkit.testing._pipeline_strategies import opportunities, pipelines  # noqa: E402
 
 # ----- registration ---------------------------------------------------------------------------
 
@@ -844,9 +847,12 @@ def _register_strategies() -> None:
     from crmkit.kernel.calendar import BusinessCalendar
     from crmkit.leads import Lead
     from crmkit.leads.scoring import ScoringModel
+    from crmkit.pipeline import Opportunity, Pipeline
 
     st.register_type_strategy(Money, money())
     st.register_type_strategy(Lead, leads())
+    st.register_type_strategy(Pipeline, pipelines())
+    st.register_type_strategy(Opportunity, opportunities())
     st.register_type_strategy(ScoringModel, scoring_models())
     st.register_type_strategy(BusinessCalendar, business_calendars())
     st.register_type_strategy(Customer, customers())

@@ -50,6 +50,7 @@ from crmkit.kernel.query import Order, Page, Query, RecordType, encode_cursor
 from crmkit.kernel.time import Clock, SystemClock
 from crmkit.leads import Lead
 from crmkit.notifications.delivery import Delivery
+from crmkit.pipeline import Opportunity, Pipeline
 from crmkit.ports import OutboxEntry, Repository
 from crmkit.serialization import default_converter, dumps, structure, to_json
 
@@ -997,6 +998,8 @@ class SQLAlchemyUnitOfWork:
     interactions: Repository[Interaction]
     deliveries: Repository[Delivery]
     leads: Repository[Lead]
+    pipelines: Repository[Pipeline]
+    opportunities: Repository[Opportunity]
 
     def __init__(self, store: SQLAlchemyStore) -> None:
         self._store = store
@@ -1013,6 +1016,8 @@ class SQLAlchemyUnitOfWork:
         self.interactions = self._repositories["interactions"]
         self.deliveries = self._repositories["deliveries"]
         self.leads = self._repositories["leads"]
+        self.pipelines = self._repositories["pipelines"]
+        self.opportunities = self._repositories["opportunities"]
 
     def repository(self, record_type: RecordType[A]) -> SQLAlchemyRepository[A]:
         """Return the repository for ``record_type`` (for record types beyond crmkit's own).

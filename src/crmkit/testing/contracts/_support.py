@@ -15,6 +15,7 @@ from crmkit.kernel.query import Query
 from crmkit.kernel.time import ManualClock
 from crmkit.leads import IntakeConsent, Lead
 from crmkit.notifications.delivery import Delivery, RetryPolicy
+from crmkit.pipeline import Opportunity, Pipeline, Stage, Transition
 from crmkit.ports import Repository, Store, UnitOfWork
 
 #: When every contract test's clock starts: a Monday morning in Taipei.
@@ -155,6 +156,40 @@ def full_lead(id: str = "lea_full") -> Lead:
     return lead
 
 
+def full_pipeline() -> Pipeline:
+    """A small four-stage pipeline with a reopen transition."""
+    return Pipeline(
+        key="new_business",
+        name="New business",
+        stages=[
+            Stage("lead", "Lead", 10),
+            Stage("proposal", "Proposal", 50),
+            Stage("won", "Closed won", 100, kind="won"),
+            Stage("lost", "Closed lost", 0, kind="lost"),
+        ],
+        transitions=[
+            Transition("lead", "proposal"),
+            Transition("proposal", "won"),
+            Transition("lead", "lost"),
+            Transition("proposal", "lost"),
+            Transition("lost", "lead"),
+        ],
+    )
+
+
+def full_opportunity(pipeline: Pipeline, id: str = "opp_full") -> Opportunity:
+    """A deal with an amount, close date, a contact and one stage move in its history."""
+    deal = Opportunity.open(
+        id=id, customer_id="cus_full", name="Formosa Tea: 20 seats", pipeline=pipeline,
+        now=START, owner="usr_amy",
+    )  # fmt: skip
+    deal.change_amount(Money("120000", "TWD"), now=START)
+    deal.change_close_date(date(2026, 6, 30), now=START)
+    deal.add_contact("con_full", "decision_maker", now=START)
+    deal.move("proposal", pipeline=pipeline, now=START + timedelta(days=2), by="usr_amy")
+    return deal
+
+
 def repository_for(uow: UnitOfWork, aggregate: Aggregate) -> Repository[Any]:
     """Return the repository of ``uow`` that stores ``aggregate``'s class."""
     if isinstance(aggregate, Customer):
@@ -167,6 +202,10 @@ def repository_for(uow: UnitOfWork, aggregate: Aggregate) -> Repository[Any]:
         return uow.deliveries
     if isinstance(aggregate, Lead):
         return uow.leads
+    if isinstance(aggregate, Pipeline):
+        return uow.pipelines
+    if isinstance(aggregate, Opportunity):
+        return uow.opportunities
     raise TypeError(f"no repository for {type(aggregate).__name__}")  # pragma: no cover
 
 

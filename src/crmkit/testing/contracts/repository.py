@@ -45,6 +45,8 @@ from crmkit.testing.contracts._support import (
     full_delivery,
     full_interaction,
     full_lead,
+    full_opportunity,
+    full_pipeline,
     interaction,
     new_clock,
     read_customer,
@@ -433,6 +435,17 @@ class RepositoryContract:
                 )
             ).items
         assert [lead.id for lead in found] == [original.id]
+
+    def test_pipeline_and_opportunity_round_trip(self, crm_store: Store) -> None:
+        """A pipeline definition and a deal moved along it read back equal and queryable."""
+        pipeline = full_pipeline()
+        deal = full_opportunity(pipeline)
+        store_all(crm_store, [pipeline, deal])
+        with crm_store.unit_of_work() as uow:
+            assert uow.pipelines.get(pipeline.id) == pipeline
+            stored = uow.opportunities.get(deal.id)
+            assert stored == deal
+            assert [h.target for h in stored.history][-1] == "proposal"
 
     def test_interaction_round_trip(self, crm_store: Store) -> None:
         """An interaction with every field set reads back equal."""
