@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from crmkit.adapters import RECORD_TYPES
 from crmkit.adapters.sqlite import SQLiteStore
 from crmkit.errors import RuleViolation
 from crmkit.kernel import ManualClock, Money, Query
@@ -196,10 +195,7 @@ class PipelinePlugin:
 def main() -> None:
     clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=TAIPEI))
     with tempfile.TemporaryDirectory() as folder:
-        store = SQLiteStore(
-            Path(folder) / "shop-crm.sqlite3",
-            record_types=(*RECORD_TYPES, OPPORTUNITIES, PIPELINES),
-        )
+        store = SQLiteStore(Path(folder) / "shop-crm.sqlite3")
         shop = ShopOrders()
         plugin = PipelinePlugin(store, clock, shop)
         pipeline = plugin.install(PIPELINE_JSON)

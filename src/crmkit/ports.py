@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from crmkit.leads import Lead
     from crmkit.notifications.delivery import Delivery
     from crmkit.pipeline import Opportunity, Pipeline
+    from crmkit.pricing import Coupon, DiscountRuleSet, PriceBook, Product, Quote
 
 __all__ = [
     "AccessPolicy",
@@ -129,6 +130,11 @@ class UnitOfWork(Protocol):
     leads: Repository[Lead]
     pipelines: Repository[Pipeline]
     opportunities: Repository[Opportunity]
+    products: Repository[Product]
+    price_books: Repository[PriceBook]
+    discount_rule_sets: Repository[DiscountRuleSet]
+    coupons: Repository[Coupon]
+    quotes: Repository[Quote]
 
     def __enter__(self) -> UnitOfWork: ...
 

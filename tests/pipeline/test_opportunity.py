@@ -695,7 +695,7 @@ def test_the_compiled_transition_table_matches_the_definition(pipeline: Pipeline
 def test_opportunities_and_pipelines_are_stored_and_queried(adapter: str, tmp_path: Path) -> None:
     """The record types project the fields queries use; a handler's load-move-save works in
     the in-memory store and in SQLite (typed columns from the record types' kinds)."""
-    kept = (*RECORD_TYPES, OPPORTUNITIES, PIPELINES)
+    kept = RECORD_TYPES
     store: Any = (
         MemoryStore(record_types=kept)
         if adapter == "memory"

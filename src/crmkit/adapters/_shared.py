@@ -34,6 +34,7 @@ from crmkit.kernel.query import RecordType
 from crmkit.leads import LEADS
 from crmkit.notifications.delivery import DELIVERIES
 from crmkit.pipeline import OPPORTUNITIES, PIPELINES
+from crmkit.pricing import COUPONS, DISCOUNT_RULE_SETS, PRICE_BOOKS, PRODUCTS, QUOTES
 from crmkit.serialization import structure, unstructure
 
 __all__ = [
@@ -62,6 +63,11 @@ RECORD_TYPES: tuple[RecordType[Any], ...] = (
     LEADS,
     PIPELINES,
     OPPORTUNITIES,
+    PRODUCTS,
+    PRICE_BOOKS,
+    DISCOUNT_RULE_SETS,
+    COUPONS,
+    QUOTES,
 )
 
 #: The record types every store must keep (a host may add its own beside them).
@@ -277,8 +283,8 @@ def check_record_types(record_types: object) -> dict[str, RecordType[Any]]:
 
     Example:
         >>> sorted(check_record_types(RECORD_TYPES))
-        ['contacts', 'customers', 'deliveries', 'interactions', 'leads', 'opportunities',
-         'pipelines']
+        ['contacts', 'coupons', 'customers', 'deliveries', 'discount_rule_sets', 'interactions',
+         'leads', 'opportunities', 'pipelines', 'price_books', 'products', 'quotes']
         >>> check_record_types([])
         Traceback (most recent call last):
         ...

@@ -67,6 +67,7 @@ from crmkit.leads import Lead
 from crmkit.notifications.delivery import Delivery
 from crmkit.pipeline import Opportunity, Pipeline
 from crmkit.ports import Notification, OutboxEntry, Person, Repository
+from crmkit.pricing import Coupon, DiscountRuleSet, PriceBook, Product, Quote
 
 if TYPE_CHECKING:
     from crmkit.ports import Notifier, Store, UnitOfWork
@@ -112,7 +113,7 @@ class MemoryStore:
         >>> store = MemoryStore()
         >>> [rt.name for rt in store.record_types]
         ['customers', 'contacts', 'interactions', 'deliveries', 'leads', 'pipelines',
-         'opportunities']
+         'opportunities', 'products', 'price_books', 'discount_rule_sets', 'coupons', 'quotes']
         >>> MemoryStore(record_types=())
         Traceback (most recent call last):
         ...
@@ -424,6 +425,11 @@ class MemoryUnitOfWork:
     leads: Repository[Lead]
     pipelines: Repository[Pipeline]
     opportunities: Repository[Opportunity]
+    products: Repository[Product]
+    price_books: Repository[PriceBook]
+    discount_rule_sets: Repository[DiscountRuleSet]
+    coupons: Repository[Coupon]
+    quotes: Repository[Quote]
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -439,6 +445,11 @@ class MemoryUnitOfWork:
         self.leads = self._repositories["leads"]
         self.pipelines = self._repositories["pipelines"]
         self.opportunities = self._repositories["opportunities"]
+        self.products = self._repositories["products"]
+        self.price_books = self._repositories["price_books"]
+        self.discount_rule_sets = self._repositories["discount_rule_sets"]
+        self.coupons = self._repositories["coupons"]
+        self.quotes = self._repositories["quotes"]
 
     def repository(self, record_type: RecordType[A]) -> MemoryRepository[A]:
         """Return the repository for ``record_type`` (for record types beyond crmkit's own).

@@ -68,6 +68,7 @@ from crmkit.leads import Lead
 from crmkit.notifications.delivery import Delivery
 from crmkit.pipeline import Opportunity, Pipeline
 from crmkit.ports import OutboxEntry, Repository
+from crmkit.pricing import Coupon, DiscountRuleSet, PriceBook, Product, Quote
 from crmkit.serialization import dumps, structure, to_json
 
 __all__ = ["SQLiteOutbox", "SQLiteRepository", "SQLiteStore", "SQLiteUnitOfWork"]
@@ -451,6 +452,11 @@ class SQLiteUnitOfWork:
     leads: Repository[Lead]
     pipelines: Repository[Pipeline]
     opportunities: Repository[Opportunity]
+    products: Repository[Product]
+    price_books: Repository[PriceBook]
+    discount_rule_sets: Repository[DiscountRuleSet]
+    coupons: Repository[Coupon]
+    quotes: Repository[Quote]
 
     def __init__(self, store: SQLiteStore) -> None:
         self._store = store

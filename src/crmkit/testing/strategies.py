@@ -81,10 +81,13 @@ __all__ = [
     "activities",
     "aware_datetimes",
     "business_calendars",
+    "catalogs",
     "consent_records",
     "contacts",
+    "coupons",
     "currencies",
     "customers",
+    "discount_rule_sets",
     "domain_events",
     "emails",
     "ids",
@@ -96,8 +99,11 @@ __all__ = [
     "opportunities",
     "phones",
     "pipelines",
+    "price_books",
+    "products",
     "queries",
     "quiet_hours",
+    "quotes",
     "scoring_models",
     "tags",
     "timezones",
@@ -839,6 +845,14 @@ from crmkit.testing._lead_strategies import (  # noqa: E402
     scoring_models,
 )
 from crmkit.testing._pipeline_strategies import opportunities, pipelines  # noqa: E402
+from crmkit.testing._pricing_strategies import (  # noqa: E402
+    catalogs,
+    coupons,
+    discount_rule_sets,
+    price_books,
+    products,
+    quotes,
+)
 
 # ----- registration ---------------------------------------------------------------------------
 
@@ -848,10 +862,13 @@ def _register_strategies() -> None:
     from crmkit.leads import Lead
     from crmkit.leads.scoring import ScoringModel
     from crmkit.pipeline import Opportunity, Pipeline
+    from crmkit.pricing import Coupon, Quote
 
     st.register_type_strategy(Money, money())
     st.register_type_strategy(Lead, leads())
     st.register_type_strategy(Pipeline, pipelines())
+    st.register_type_strategy(Quote, quotes())
+    st.register_type_strategy(Coupon, coupons())
     st.register_type_strategy(Opportunity, opportunities())
     st.register_type_strategy(ScoringModel, scoring_models())
     st.register_type_strategy(BusinessCalendar, business_calendars())

@@ -52,6 +52,7 @@ from crmkit.leads import Lead
 from crmkit.notifications.delivery import Delivery
 from crmkit.pipeline import Opportunity, Pipeline
 from crmkit.ports import OutboxEntry, Repository
+from crmkit.pricing import Coupon, DiscountRuleSet, PriceBook, Product, Quote
 from crmkit.serialization import default_converter, dumps, structure, to_json
 
 if TYPE_CHECKING:
@@ -1000,6 +1001,11 @@ class SQLAlchemyUnitOfWork:
     leads: Repository[Lead]
     pipelines: Repository[Pipeline]
     opportunities: Repository[Opportunity]
+    products: Repository[Product]
+    price_books: Repository[PriceBook]
+    discount_rule_sets: Repository[DiscountRuleSet]
+    coupons: Repository[Coupon]
+    quotes: Repository[Quote]
 
     def __init__(self, store: SQLAlchemyStore) -> None:
         self._store = store
@@ -1018,6 +1024,11 @@ class SQLAlchemyUnitOfWork:
         self.leads = self._repositories["leads"]
         self.pipelines = self._repositories["pipelines"]
         self.opportunities = self._repositories["opportunities"]
+        self.products = self._repositories["products"]
+        self.price_books = self._repositories["price_books"]
+        self.discount_rule_sets = self._repositories["discount_rule_sets"]
+        self.coupons = self._repositories["coupons"]
+        self.quotes = self._repositories["quotes"]
 
     def repository(self, record_type: RecordType[A]) -> SQLAlchemyRepository[A]:
         """Return the repository for ``record_type`` (for record types beyond crmkit's own).

@@ -202,6 +202,17 @@ def repository_for(uow: UnitOfWork, aggregate: Aggregate) -> Repository[Any]:
         return uow.deliveries
     if isinstance(aggregate, Lead):
         return uow.leads
+    from crmkit.pricing import Coupon, DiscountRuleSet, PriceBook, Product, Quote
+
+    for cls, repository in (
+        (Product, uow.products),
+        (PriceBook, uow.price_books),
+        (DiscountRuleSet, uow.discount_rule_sets),
+        (Coupon, uow.coupons),
+        (Quote, uow.quotes),
+    ):
+        if isinstance(aggregate, cls):
+            return repository
     if isinstance(aggregate, Pipeline):
         return uow.pipelines
     if isinstance(aggregate, Opportunity):

@@ -447,6 +447,29 @@ class RepositoryContract:
             assert stored == deal
             assert [h.target for h in stored.history][-1] == "proposal"
 
+    def test_pricing_records_round_trip(self, crm_store: Store) -> None:
+        """Products, a price book, a rule set, a coupon and a priced quote read back equal."""
+        from crmkit.pricing import Coupon, Quote, QuoteLine
+        from crmkit.pricing.engine import _example_setup
+
+        catalog, rules, tax, now = _example_setup()
+        coupon = Coupon(code="SPRING5", name="Spring 5%", created_at=now, percent=5,
+                        usage_limit=5)  # fmt: skip
+        quote = Quote.create(
+            id="quo_full", customer_id="cus_full", currency="TWD", now=now,
+            valid_until=now + timedelta(days=30), coupon_codes=["SPRING5"],
+            lines=[QuoteLine(line_id="l1", sku="TEA-500", quantity=12)],
+        )  # fmt: skip
+        quote.price(catalog, rules, now=now, tax=tax, coupons=[coupon])
+        records = [*catalog.products, *catalog.price_books, rules, coupon, quote]
+        store_all(crm_store, records)
+        with crm_store.unit_of_work() as uow:
+            assert uow.quotes.get(quote.id) == quote
+            assert uow.coupons.get(coupon.id) == coupon
+            assert uow.discount_rule_sets.get(rules.id) == rules
+            assert [uow.products.get(p.id) for p in catalog.products] == list(catalog.products)
+            assert uow.price_books.get(catalog.price_books[0].id) == catalog.price_books[0]
+
     def test_interaction_round_trip(self, crm_store: Store) -> None:
         """An interaction with every field set reads back equal."""
         original = full_interaction()
