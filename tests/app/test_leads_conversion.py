@@ -355,3 +355,47 @@ def test_however_often_conversion_is_tried_there_is_one_customer_and_contact(
     assert len(contacts(crm)) == (1 if linked or converted else 0)
     assert len(set(results)) <= 1
     assert crm.get_lead(lead.id).status.value == ("converted" if converted else "qualified")
+
+
+class TestOpportunityInAPipeline:
+    """open_opportunity_in: conversion opens a deal in the default pipeline, atomically."""
+
+    def _pipeline(self, crm: CRM) -> str:
+        from crmkit.testing.contracts._support import full_pipeline
+
+        pipeline = full_pipeline()
+        with crm.store.unit_of_work() as uow:
+            uow.pipelines.add(pipeline)
+            uow.commit()
+        return pipeline.id
+
+    def test_conversion_opens_a_deal_for_the_new_customer(self, crm: CRM) -> None:
+        from crmkit.app.leads import open_opportunity_in
+        from crmkit.kernel.money import Money
+
+        pipeline_id = self._pipeline(crm)
+        hook = open_opportunity_in(pipeline_id, clock=crm.clock, ids=SequentialIds(start=900))
+        lead = qualified(crm, budget=Money("250000", "TWD"))
+        done = crm.convert_lead(lead.id, create_opportunity=hook)
+        assert done.lead.conversion is not None
+        opportunity_id = done.lead.conversion.opportunity_id
+        assert opportunity_id is not None
+        with crm.store.unit_of_work() as uow:
+            deal = uow.opportunities.get(opportunity_id)
+        assert deal.customer_id == done.lead.conversion.customer_id
+        assert deal.stage == "lead" and deal.owner == "u_amy"
+        assert deal.amount == Money("250000", "TWD")
+        again = crm.convert_lead(lead.id, create_opportunity=hook)  # idempotent: no second deal
+        assert again.lead.conversion == done.lead.conversion
+        with crm.store.unit_of_work() as uow:
+            assert len(uow.opportunities.query(Query()).items) == 1
+
+    def test_a_missing_pipeline_stores_nothing(self, crm: CRM) -> None:
+        from crmkit.app.leads import open_opportunity_in
+
+        hook = open_opportunity_in("nope@1", clock=crm.clock, ids=SequentialIds(start=900))
+        lead = qualified(crm)
+        with pytest.raises(NotFoundError):
+            crm.convert_lead(lead.id, create_opportunity=hook)
+        assert customers(crm) == [] and contacts(crm) == []
+        assert crm.get_lead(lead.id).conversion is None

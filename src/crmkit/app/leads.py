@@ -112,9 +112,11 @@ from crmkit.leads.commands import (
 from crmkit.leads.normalize import Match, MatchKeys, MatchKind, company_key, email_key, match
 from crmkit.leads.qualification import BANT, Framework
 from crmkit.leads.scoring import LeadScore, ScoringModel, score
+from crmkit.pipeline import Opportunity
 from crmkit.ports import AccessPolicy, UnitOfWork
 
 __all__ = [
+    "open_opportunity_in",
     "CaptureOutcome",
     "CaptureResult",
     "LeadConversion",
@@ -1296,3 +1298,40 @@ def command_handlers(
             convert_lead, clock=c, ids=ids, policy=p, create_opportunity=create_opportunity
         ),
     }
+
+
+def open_opportunity_in(pipeline_id: str, *, clock: Clock, ids: IdGenerator) -> OpportunityHook:
+    """Return a ``create_opportunity`` hook that opens a deal in pipeline ``pipeline_id``.
+
+    The deal belongs to the converted lead's customer, starts in the pipeline's first stage,
+    is owned by the lead's owner and carries the lead's budget as its amount; it is added in
+    the conversion's own unit of work, so it exists only if the conversion commits. A missing
+    pipeline is a ``NotFoundError`` and the conversion stores nothing.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> from crmkit.kernel import ManualClock, SequentialIds
+        >>> clock, ids = ManualClock(datetime(2026, 3, 2, tzinfo=timezone.utc)), SequentialIds()
+        >>> hook = open_opportunity_in("new_business@1", clock=clock, ids=ids)
+        >>> callable(hook)
+        True
+
+    .. versionadded:: 0.1.0
+    """
+    check_id(pipeline_id, "pipeline_id")
+
+    def hook(uow: UnitOfWork, lead: Lead, customer: Customer, contact: Contact) -> str | None:
+        pipeline = uow.pipelines.get(pipeline_id)
+        deal = Opportunity.open(
+            id=ids.new_id("opp"),
+            customer_id=customer.id,
+            name=f"{customer.name}: {lead.campaign or 'new business'}",
+            pipeline=pipeline,
+            now=clock.now(),
+            owner=lead.owner,
+            amount=lead.budget,
+        )
+        uow.opportunities.add(deal)
+        return deal.id
+
+    return hook
