@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -64,47 +65,21 @@ def model(**kw: Any) -> ScoringModel:
 
 
 def b2b_model() -> ScoringModel:
-    """The 20-rule model of the benchmark."""
-    return ScoringModel(
-        name="b2b",
-        industries=[
-            IndustryRule("core industry", ["Software", "SaaS"], 20),
-            IndustryRule("industrial", ["Manufacturing", "製造業"], 15),
-            IndustryRule("retail", ["Retail", "零售"], 8),
-        ],
-        company_sizes=[
-            CompanySizeRule("mid-market", 50, 999, 10),
-            CompanySizeRule("enterprise", 1000, None, 15),
-        ],
-        budgets=[BudgetRule("real budget", Money("1000000", "TWD"), 10)],
-        job_titles=[
-            JobTitleRule("decision maker", ["director", "vp", "總經理", "总经理"], 15),
-            JobTitleRule("c-level", [], 20, patterns=[r"\bC[EFIOT]O\b"]),
-            JobTitleRule("student", ["student", "intern"], -10),
-        ],
-        regions=[RegionRule("home market", ["TW", "HK"], 5)],
-        engagement=[
-            EngagementRule("opens", "email_opened", 1, half_life=14 * DAY, cap=5),
-            EngagementRule("visits", "page_visited", 2, half_life=7 * DAY, cap=10),
-            EngagementRule("downloads", "download", 5, half_life=30 * DAY, cap=15),
-            EngagementRule("events", "event_attended", 10, half_life=60 * DAY),
-            EngagementRule("replies", "email_replied", 8, window=90 * DAY),
-            EngagementRule("meetings", "meeting", 15),
-        ],
-        email_domains=[
-            EmailDomainRule.free_mail(-10),
-            EmailDomainRule("competitor", ["rival.example"], -50),
-        ],
-        penalties=[
-            ActivityPenaltyRule("unsubscribed", "unsubscribed", -30),
-            ActivityPenaltyRule("bounced", "bounced", -20),
-        ],
-        caps=CategoryCaps(fit=60, engagement=40, negative=50),
-        grades=FitGrades(a=40, b=25, c=10),
-    )
+    """The 20-rule model of the benchmark, read from ``benchmarks/leads.py`` itself."""
+    return _benchmark().MODEL  # type: ignore[no-any-return]
 
 
-# ----- fit -------------------------------------------------------------------------------------
+@functools.cache
+def _benchmark() -> Any:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[2] / "benchmarks" / "leads.py"
+    spec = importlib.util.spec_from_file_location("crmkit_benchmark_leads", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_fit_rules_match_case_insensitively_and_explain() -> None:
