@@ -68,10 +68,10 @@ def text_type(length: int) -> TypeEngine[str]:
     default ``BINARY`` collation already compares UTF-8 bytes, which is code point order.
     """
     return (
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']a.String(length)
+        sa.String(length)
         .with_variant(postgresql.VARCHAR(length, collation="C"), "postgresql")
         .with_variant(
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+            mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
         )
     )
 
@@ -87,15 +87,15 @@ def _position_type() -> TypeEngine[int]:
 
 def _column_type(kind: str) -> TypeEngine[Any]:
     if kind == "integer":
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']eturn sa.BigInteger()
+        return sa.BigInteger()
     if kind == "boolean":
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']eturn sa.Boolean(create_constraint=False)
+        return sa.Boolean(create_constraint=False)
     if kind == "datetime":
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']eturn text_type(32)
+        return text_type(32)
     if kind == "date":
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']eturn text_type(10)
+        return text_type(10)
     if kind == "decimal":
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']eturn sa.Numeric(38, 10, asdecimal=True)
+        return sa.Numeric(38, 10, asdecimal=True)
     return text_type(TEXT_LENGTH)
 
 
@@ -121,133 +121,133 @@ def make_metadata(
     layout version (``crm_schema``) complete the set.
 
     Args:
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']ecord_types: the record types to lay out (crmkit's own by default).
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']olumn_kinds: the kind (see :data:`~crmkit.kernel.query.FieldKind`) of projected
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   fields, keyed by ``(record type name, field)``; it overrides what the record types
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   declare in ``RecordType.kinds``. A field declared nowhere is stored as text.
+        record_types: the record types to lay out (crmkit's own by default).
+        column_kinds: the kind (see :data:`~crmkit.kernel.query.FieldKind`) of projected
+            fields, keyed by ``(record type name, field)``; it overrides what the record types
+            declare in ``RecordType.kinds``. A field declared nowhere is stored as text.
 
     Example:
         >>> md = make_metadata()
         >>> sorted(md.tables)[:4]
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_customers']
+        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']
         >>> md.tables["crm_customers"].c.created_at.type
         String(length=32)
         >>> make_metadata(column_kinds={("customers", "name"): "money"})
         Traceback (most recent call last):
         ...
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']rmkit.errors.ValidationError: column_kinds[('customers', 'name')]: 'money' is not ...
+        crmkit.errors.ValidationError: column_kinds[('customers', 'name')]: 'money' is not ...
 
     .. versionadded:: 0.1.0
     """
     kinds: dict[tuple[str, str], FieldKind] = {}
     problems: list[FieldError] = []
     for key, declared in (column_kinds or {}).items():
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']f declared not in _KINDS:
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   problems.append(
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']       FieldError(
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']           f"column_kinds[{key!r}]",
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']           f"{declared!r} is not a field kind; use one of {', '.join(_KINDS)}",
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']       )
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   )
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']lse:
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   kinds[key] = declared
+        if declared not in _KINDS:
+            problems.append(
+                FieldError(
+                    f"column_kinds[{key!r}]",
+                    f"{declared!r} is not a field kind; use one of {', '.join(_KINDS)}",
+                )
+            )
+        else:
+            kinds[key] = declared
     record_types = list(record_types)
     for n, record_type in enumerate(record_types):
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']f not isinstance(record_type, RecordType):
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   problems.append(
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']       FieldError(
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']           f"record_types[{n}]", f"must be a RecordType, not {type(record_type).__name__}"
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']       )
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   )
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   continue
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']f not _usable(record_type.name):
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   problems.append(
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']       FieldError(
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']           f"record_types[{n}].name",
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']           f"{record_type.name!r} cannot name a table; use letters, digits and _",
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']       )
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   )
+        if not isinstance(record_type, RecordType):
+            problems.append(
+                FieldError(
+                    f"record_types[{n}]", f"must be a RecordType, not {type(record_type).__name__}"
+                )
+            )
+            continue
+        if not _usable(record_type.name):
+            problems.append(
+                FieldError(
+                    f"record_types[{n}].name",
+                    f"{record_type.name!r} cannot name a table; use letters, digits and _",
+                )
+            )
         for field in record_type.fields:
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   if not _usable(field) or field in _RESERVED:
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']       problems.append(
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']           FieldError(
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']               f"record_types[{n}].fields",
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']               f"{field!r} cannot name a column; use letters, digits and _, and none "
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']               f"of {', '.join(sorted(_RESERVED))}",
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']           )
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']       )
+            if not _usable(field) or field in _RESERVED:
+                problems.append(
+                    FieldError(
+                        f"record_types[{n}].fields",
+                        f"{field!r} cannot name a column; use letters, digits and _, and none "
+                        f"of {', '.join(sorted(_RESERVED))}",
+                    )
+                )
     if problems:
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']aise ValidationError(errors=problems)
+        raise ValidationError(errors=problems)
 
     md = sa.MetaData()
     for record_type in record_types:
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']ame = record_type.name
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']able_name = f"crm_{name}"
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']olumns: list[sa.Column[Any]] = [
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   sa.Column("id", text_type(ID_LENGTH), primary_key=True, info={"crmkit_kind": "text"}),
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   sa.Column("version", sa.Integer(), nullable=False),
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   sa.Column("schema_version", sa.Integer(), nullable=False),
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   sa.Column("document", _document_type(), nullable=False),
+        name = record_type.name
+        table_name = f"crm_{name}"
+        columns: list[sa.Column[Any]] = [
+            sa.Column("id", text_type(ID_LENGTH), primary_key=True, info={"crmkit_kind": "text"}),
+            sa.Column("version", sa.Integer(), nullable=False),
+            sa.Column("schema_version", sa.Integer(), nullable=False),
+            sa.Column("document", _document_type(), nullable=False),
         ]
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']ndexes: list[sa.Index] = []
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']ulti: list[str] = []
+        indexes: list[sa.Index] = []
+        multi: list[str] = []
         for field in record_type.fields:
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   kind: FieldKind = kinds.get((name, field), record_type.kind(field))
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   if kind == "multi":
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']       multi.append(field)
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']       continue
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   columns.append(
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']       sa.Column(field, _column_type(kind), nullable=True, info={"crmkit_kind": kind})
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   )
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   indexes.append(sa.Index(f"ix_{table_name}_{field}", field))
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']a.Table(
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   table_name,
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   md,
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   *columns,
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   *indexes,
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   info={"crmkit_record_type": name, "crmkit_multi": tuple(multi)},
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   **_TABLE_OPTIONS,
+            kind: FieldKind = kinds.get((name, field), record_type.kind(field))
+            if kind == "multi":
+                multi.append(field)
+                continue
+            columns.append(
+                sa.Column(field, _column_type(kind), nullable=True, info={"crmkit_kind": kind})
+            )
+            indexes.append(sa.Index(f"ix_{table_name}_{field}", field))
+        sa.Table(
+            table_name,
+            md,
+            *columns,
+            *indexes,
+            info={"crmkit_record_type": name, "crmkit_multi": tuple(multi)},
+            **_TABLE_OPTIONS,
         )
         for field in multi:
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   side = side_table_name(name, field)
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   sa.Table(
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']       side,
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']       md,
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']       sa.Column("id", text_type(ID_LENGTH), primary_key=True),
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']       sa.Column(
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']           "value",
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']           text_type(TEXT_LENGTH),
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']           primary_key=True,
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']           info={"crmkit_kind": "text"},
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']       ),
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']       sa.Index(f"ix_{side}_value", "value"),
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']       info={"crmkit_record_type": name, "crmkit_field": field},
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']       **_TABLE_OPTIONS,
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   )
+            side = side_table_name(name, field)
+            sa.Table(
+                side,
+                md,
+                sa.Column("id", text_type(ID_LENGTH), primary_key=True),
+                sa.Column(
+                    "value",
+                    text_type(TEXT_LENGTH),
+                    primary_key=True,
+                    info={"crmkit_kind": "text"},
+                ),
+                sa.Index(f"ix_{side}_value", "value"),
+                info={"crmkit_record_type": name, "crmkit_field": field},
+                **_TABLE_OPTIONS,
+            )
     sa.Table(
         "crm_outbox",
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']d,
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']a.Column("position", _position_type(), primary_key=True, autoincrement=True),
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']a.Column("event_id", text_type(ID_LENGTH), nullable=False, unique=True),
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']a.Column("event_type", text_type(128), nullable=False),
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']a.Column("aggregate_id", text_type(ID_LENGTH), nullable=False),
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']a.Column("payload", _document_type(), nullable=False),
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']a.Column("delivered_at", text_type(32), nullable=True),
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']a.Index("ix_crm_outbox_pending", "delivered_at", "position"),
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']qlite_autoincrement=True,
+        md,
+        sa.Column("position", _position_type(), primary_key=True, autoincrement=True),
+        sa.Column("event_id", text_type(ID_LENGTH), nullable=False, unique=True),
+        sa.Column("event_type", text_type(128), nullable=False),
+        sa.Column("aggregate_id", text_type(ID_LENGTH), nullable=False),
+        sa.Column("payload", _document_type(), nullable=False),
+        sa.Column("delivered_at", text_type(32), nullable=True),
+        sa.Index("ix_crm_outbox_pending", "delivered_at", "position"),
+        sqlite_autoincrement=True,
         **_TABLE_OPTIONS,
     )
     sa.Table(
         "crm_outbox_lock",
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']d,
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']a.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+        md,
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
         **_TABLE_OPTIONS,
     )
     sa.Table(
         "crm_schema",
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']d,
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']a.Column("component", text_type(ID_LENGTH), primary_key=True),
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']a.Column("version", sa.Integer(), nullable=False),
+        md,
+        sa.Column("component", text_type(ID_LENGTH), primary_key=True),
+        sa.Column("version", sa.Integer(), nullable=False),
         **_TABLE_OPTIONS,
     )
     return md
@@ -280,18 +280,18 @@ def utc_text(value: datetime) -> str:
 def fits(kind: str, value: object) -> bool:
     """Whether ``value`` (not ``None``) compares with a ``kind`` column as Python would."""
     if kind == "text":
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']eturn isinstance(value, str)
+        return isinstance(value, str)
     if kind == "integer":
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']eturn isinstance(value, int)
+        return isinstance(value, int)
     if kind == "boolean":
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']eturn isinstance(value, bool)
+        return isinstance(value, bool)
     if kind == "datetime":
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']eturn isinstance(value, datetime) and value.utcoffset() is not None
+        return isinstance(value, datetime) and value.utcoffset() is not None
     if kind == "date":
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']eturn isinstance(value, date) and not isinstance(value, datetime)
+        return isinstance(value, date) and not isinstance(value, datetime)
     if kind == "decimal":
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']eturn isinstance(value, (int, Decimal)) and not (
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   isinstance(value, Decimal) and not value.is_finite()
+        return isinstance(value, (int, Decimal)) and not (
+            isinstance(value, Decimal) and not value.is_finite()
         )
     return False
 
@@ -305,7 +305,7 @@ DECIMAL_DIGITS = (28, 10)
 def out_of_range(kind: str, value: object) -> int:
     """For an ``integer`` column: -1/1 if ``value`` lies below/above any storable one, else 0."""
     if kind != "integer" or not isinstance(value, int):
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']eturn 0
+        return 0
     low, high = INTEGER_RANGE
     return -1 if value < low else 1 if value > high else 0
 
@@ -313,37 +313,37 @@ def out_of_range(kind: str, value: object) -> int:
 def to_column(kind: str, value: Any) -> Any:
     """Convert a value that :func:`fits` ``kind`` to what its column stores and compares."""
     if value is None:
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']eturn None
+        return None
     if kind == "datetime":
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']eturn utc_text(value)
+        return utc_text(value)
     if kind == "date":
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']eturn value.isoformat()
+        return value.isoformat()
     if kind == "boolean":
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']eturn bool(value)
+        return bool(value)
     if kind == "integer" and isinstance(value, bool):
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']eturn int(value)
+        return int(value)
     if kind == "decimal":
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']eturn Decimal(value)
+        return Decimal(value)
     return value
 
 
 def check_text(value: str, path: str, limit: int = TEXT_LENGTH) -> str:
     """Refuse text a queryable column cannot hold on every database; return it unchanged."""
     if len(value) > limit:
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']aise ValidationError(
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   f"is {len(value)} characters long; a queryable field holds at most {limit} in SQL "
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   "storage",
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   path=path,
+        raise ValidationError(
+            f"is {len(value)} characters long; a queryable field holds at most {limit} in SQL "
+            "storage",
+            path=path,
         )
     if "\x00" in value:
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']aise ValidationError(
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   "contains a NUL character, which PostgreSQL cannot store; remove it", path=path
+        raise ValidationError(
+            "contains a NUL character, which PostgreSQL cannot store; remove it", path=path
         )
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']aise ValidationError(
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   "is not valid Unicode (it holds a lone surrogate)", path=path
+        raise ValidationError(
+            "is not valid Unicode (it holds a lone surrogate)", path=path
         ) from None
     return value
 
@@ -354,50 +354,50 @@ def stored_value(record_type_name: str, field: str, kind: str, value: Scalar) ->
     A ``multi`` field returns its distinct values as a list (for the side table).
     """
     if value is None:
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']eturn [] if kind == "multi" else None
+        return [] if kind == "multi" else None
     path = field
     if kind == "multi":
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']f value is None:
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   return []
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']f isinstance(value, str) or not isinstance(value, (tuple, list)):
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   raise ValidationError(
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']       f"a multi-valued field must project a tuple of text, not {type(value).__name__}",
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']       path=path,
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   )
+        if value is None:
+            return []
+        if isinstance(value, str) or not isinstance(value, (tuple, list)):
+            raise ValidationError(
+                f"a multi-valued field must project a tuple of text, not {type(value).__name__}",
+                path=path,
+            )
         distinct: dict[str, None] = {}
         for i, item in enumerate(value):
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   if not isinstance(item, str):
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']       raise ValidationError(
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']           f"must be text, not {type(item).__name__}", path=f"{path}[{i}]"
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']       )
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   distinct.setdefault(check_text(item, f"{path}[{i}]"), None)
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']eturn list(distinct)
+            if not isinstance(item, str):
+                raise ValidationError(
+                    f"must be text, not {type(item).__name__}", path=f"{path}[{i}]"
+                )
+            distinct.setdefault(check_text(item, f"{path}[{i}]"), None)
+        return list(distinct)
     if value is None:
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']eturn None
+        return None
     if kind == "datetime" and isinstance(value, datetime) and value.utcoffset() is None:
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']aise ValidationError("must be an aware datetime", path=path)
+        raise ValidationError("must be an aware datetime", path=path)
     if not fits(kind, value):
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']aise ValidationError(
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   f"{record_type_name} projects a {type(value).__name__} here but its column holds "
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   f"{kind}; declare it with make_metadata(column_kinds={{({record_type_name!r}, "
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   f"{field!r}): ...}})",
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   path=path,
+        raise ValidationError(
+            f"{record_type_name} projects a {type(value).__name__} here but its column holds "
+            f"{kind}; declare it with make_metadata(column_kinds={{({record_type_name!r}, "
+            f"{field!r}): ...}})",
+            path=path,
         )
     if kind == "text":
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']eturn check_text(cast("str", value), path)
+        return check_text(cast("str", value), path)
     if out_of_range(kind, value):
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']ow, high = INTEGER_RANGE
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']aise ValidationError(f"must be from {low} to {high} to be stored, got {value}", path=path)
+        low, high = INTEGER_RANGE
+        raise ValidationError(f"must be from {low} to {high} to be stored, got {value}", path=path)
     if kind == "decimal":
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']umber = Decimal(cast("int | Decimal", value))
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']xponent = number.normalize().as_tuple().exponent
+        number = Decimal(cast("int | Decimal", value))
+        exponent = number.normalize().as_tuple().exponent
         whole, places = DECIMAL_DIGITS
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']f number.adjusted() >= whole or (isinstance(exponent, int) and -exponent > places):
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   raise ValidationError(
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']       f"must have at most {whole} digits before the point and {places} after it to "
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']       f"be stored, got {value}",
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']       path=path,
-        ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones', 'crm_coupons']   )
+        if number.adjusted() >= whole or (isinstance(exponent, int) and -exponent > places):
+            raise ValidationError(
+                f"must have at most {whole} digits before the point and {places} after it to "
+                f"be stored, got {value}",
+                path=path,
+            )
     return to_column(kind, value)
 
 
