@@ -116,7 +116,6 @@ from crmkit.pipeline import Opportunity
 from crmkit.ports import AccessPolicy, UnitOfWork
 
 __all__ = [
-    "open_opportunity_in",
     "CaptureOutcome",
     "CaptureResult",
     "LeadConversion",
@@ -130,6 +129,7 @@ __all__ = [
     "log_lead_activity",
     "mark_lead_contacted",
     "nurture_lead",
+    "open_opportunity_in",
     "qualify_lead",
     "recycle_lead",
     "score_lead",
