@@ -677,3 +677,36 @@ def test_durations_read_as_people_write_them() -> None:
     assert structure("P1DT2H30M", timedelta) == timedelta(days=1, hours=2, minutes=30)
     assert unstructure(timedelta(hours=24)) == "P1D"
     assert unstructure(timedelta(0)) == "PT0S"
+
+
+@settings(max_examples=200)
+@given(
+    owner=st.one_of(st.none(), st.text(max_size=5), st.integers(), st.booleans(), st.floats()),
+    created_at=st.one_of(
+        st.datetimes(timezones=st.sampled_from([timezone.utc, ZoneInfo("Asia/Taipei")])).map(
+            lambda d: d.isoformat()
+        ),
+        st.datetimes().map(lambda d: d.isoformat()),
+        st.text(max_size=12),
+        st.integers(),
+    ),
+)
+def test_the_fast_reader_is_exactly_as_strict_as_the_detailed_converter(
+    owner: object, created_at: object
+) -> None:
+    """Optional fields and datetimes have fast paths; their answers are the detailed ones."""
+    data = {"id": "cus_1", "name": "Acme", "kind": "company", "created_at": created_at}
+    data["owner"] = owner
+    try:
+        fast: object = structure(data, Customer)
+    except ValidationError as exc:
+        fast = type(exc)
+    try:
+        detailed: object = default_converter().structure(data, Customer)
+    except Exception:  # cattrs wraps failures; only "it failed" matters here
+        detailed = None
+    if detailed is None:
+        assert isinstance(fast, type) and issubclass(fast, ValidationError)
+    else:
+        assert fast == detailed
+        assert isinstance(fast, Customer) and fast.created_at.utcoffset() is not None
