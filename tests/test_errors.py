@@ -17,6 +17,7 @@ from crmkit.errors import (
     DeliveryError,
     DuplicateError,
     FieldError,
+    MissingDependencyError,
     NaiveDatetimeError,
     NotFoundError,
     PermissionDeniedError,
@@ -39,6 +40,7 @@ CODES = {
     PermissionDeniedError: "permission_denied",
     StorageError: "storage_error",
     DeliveryError: "delivery_error",
+    MissingDependencyError: "missing_dependency",
 }
 
 

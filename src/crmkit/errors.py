@@ -47,6 +47,7 @@ __all__ = [
     "DeliveryError",
     "DuplicateError",
     "FieldError",
+    "MissingDependencyError",
     "NaiveDatetimeError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -350,3 +351,36 @@ class DeliveryError(CRMError):
     """
 
     code: ClassVar[str] = "delivery_error"
+
+
+class MissingDependencyError(CRMError, ImportError):
+    """An optional feature was used without the package (the extra) it needs.
+
+    ``details`` names the ``package``, the crmkit ``extra`` that installs it and the
+    ``install`` command. It is an :class:`ImportError` too, as a Python user would expect.
+
+    Example:
+        >>> err = MissingDependencyError.for_extra("reportlab", "pdf", "rendering a PDF")
+        >>> print(err)
+        rendering a PDF needs reportlab, which is not installed; install it with: pip install "crmkit[pdf]"
+        >>> err.code, err.details["extra"], isinstance(err, ImportError)
+        ('missing_dependency', 'pdf', True)
+
+    .. versionadded:: 0.1.0
+    """  # noqa: E501
+
+    code: ClassVar[str] = "missing_dependency"
+
+    @classmethod
+    def for_extra(cls, package: str, extra: str, feature: str) -> MissingDependencyError:
+        """Build the standard message: ``feature`` needs ``package``, from the extra ``extra``.
+
+        Example:
+            >>> MissingDependencyError.for_extra("reportlab", "pdf", "render_pdf").details
+            {'package': 'reportlab', 'extra': 'pdf', 'install': 'pip install "crmkit[pdf]"'}
+        """
+        install = f'pip install "crmkit[{extra}]"'
+        return cls(
+            f"{feature} needs {package}, which is not installed; install it with: {install}",
+            details={"package": package, "extra": extra, "install": install},
+        )

@@ -575,6 +575,58 @@ def _check_company(company: object) -> CompanyHeader:
     return company
 
 
+def _heads(labels: dict[str, str]) -> list[str]:
+    return [
+        "#",
+        labels["item"],
+        labels["quantity"],
+        labels["unit_price"],
+        labels["discount"],
+        labels["amount"],
+    ]
+
+
+@attrs.frozen
+class _Content:
+    """What a quote document shows, built once and laid out by each format (text, HTML, PDF).
+
+    ``rows`` hold seven cells: number, item, quantity, unit price, discount, amount and the
+    names of the line's discounts (empty when none); ``header`` starts with the company name.
+    """
+
+    locale: str
+    labels: dict[str, str]
+    doc: _Doc
+    header: list[str]
+    meta: list[tuple[str, str]]
+    heads: list[str]
+    rows: list[list[str]]
+    totals: list[tuple[str, str]]
+
+
+def _content(
+    document: Quote | PricedQuote,
+    company: object,
+    locale: str,
+    quote_id: str | None,
+    customer_name: str | None,
+    valid_until: datetime | None,
+) -> _Content:
+    checked = _check_company(company)
+    loc, labels = _labels(locale)
+    doc = _document(document, quote_id, customer_name, valid_until)
+    return _Content(
+        locale=loc,
+        labels=labels,
+        doc=doc,
+        header=_header(doc, checked, loc, labels),
+        meta=_meta(doc, loc, labels),
+        heads=_heads(labels),
+        rows=_rows(doc, loc, labels),
+        totals=_totals(doc, loc, labels),
+    )
+
+
 def render_text(
     document: Quote | PricedQuote,
     *,
@@ -598,22 +650,12 @@ def render_text(
 
     .. versionadded:: 0.1.0
     """
-    company = _check_company(company)
-    loc, labels = _labels(locale)
-    doc = _document(document, quote_id, customer_name, valid_until)
-    out = _header(doc, company, loc, labels)
-    out += ["", labels["quotation"]]
-    out += [f"{k}: {val}" for k, val in _meta(doc, loc, labels)]
+    content = _content(document, company, locale, quote_id, customer_name, valid_until)
+    out = list(content.header)
+    out += ["", content.labels["quotation"]]
+    out += [f"{k}: {val}" for k, val in content.meta]
     out.append("")
-    heads = [
-        "#",
-        labels["item"],
-        labels["quantity"],
-        labels["unit_price"],
-        labels["discount"],
-        labels["amount"],
-    ]
-    rows = _rows(doc, loc, labels)
+    heads, rows = content.heads, content.rows
     widths = [max(_width(r[c]) for r in [heads, *rows]) + 2 for c in range(len(heads))]
     out.append("".join(_pad(h, w) for h, w in zip(heads, widths, strict=True)).rstrip())
     for row in rows:
@@ -621,7 +663,7 @@ def render_text(
         if row[6]:
             out.append(" " * widths[0] + row[6])
     out.append("")
-    totals = _totals(doc, loc, labels)
+    totals = content.totals
     width = max(_width(k) for k, _ in totals) + 2
     out += [_pad(k, width) + val for k, val in totals]
     return "\n".join(out) + "\n"
@@ -660,10 +702,9 @@ def render_html(
 
     .. versionadded:: 0.1.0
     """
-    company = _check_company(company)
-    loc, labels = _labels(locale)
-    doc = _document(document, quote_id, customer_name, valid_until)
-    lang = loc.replace("_", "-")
+    content = _content(document, company, locale, quote_id, customer_name, valid_until)
+    labels, doc = content.labels, content.doc
+    lang = content.locale.replace("_", "-")
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{_esc(lang)}">',
@@ -673,29 +714,21 @@ def render_html(
         "<body>",
         "<header>",
     ]
-    header = _header(doc, company, loc, labels)
+    header = content.header
     parts.append(f"<h2>{_esc(header[0])}</h2>")
     parts += [f'<div class="muted">{_esc(text)}</div>' for text in header[1:]]
     parts.append("</header>")
     parts.append(f"<h1>{_esc(labels['quotation'])}</h1>")
     parts.append("<dl>")
-    for key, val in _meta(doc, loc, labels):
+    for key, val in content.meta:
         parts.append(f"<dt>{_esc(key)}</dt><dd>{_esc(val)}</dd>")
     parts.append("</dl>")
-    heads = [
-        "#",
-        labels["item"],
-        labels["quantity"],
-        labels["unit_price"],
-        labels["discount"],
-        labels["amount"],
-    ]
     parts.append(
         "<table><thead><tr>"
-        + "".join(f"<th>{_esc(h)}</th>" for h in heads)
+        + "".join(f"<th>{_esc(h)}</th>" for h in content.heads)
         + "</tr></thead><tbody>"
     )
-    for row in _rows(doc, loc, labels):
+    for row in content.rows:
         item = _esc(row[1])
         if row[6]:
             item += f'<div class="muted">{_esc(row[6])}</div>'
@@ -707,7 +740,7 @@ def render_html(
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts.append("</tbody></table>")
     parts.append('<table class="totals">')
-    totals = _totals(doc, loc, labels)
+    totals = content.totals
     for i, (key, val) in enumerate(totals):
         css = ' class="total"' if i == len(totals) - 1 else ""
         parts.append(f'<tr{css}><td>{_esc(key)}</td><td class="n">{_esc(val)}</td></tr>')
