@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar, cast
 
 import attrs
 
 from crmkit.app.leads import CaptureResult, LeadConversion
 from crmkit.app.messagebus import MessageBus
+from crmkit.app.quotes import QuoteExpiryRun
 from crmkit.customers import (
     Channel,
     Contact,
@@ -55,6 +57,40 @@ from crmkit.leads.commands import (
 from crmkit.leads.qualification import Framework
 from crmkit.leads.scoring import LeadScore, ScoringModel
 from crmkit.ports import AccessPolicy, Notifier, Store
+from crmkit.pricing import (
+    Coupon,
+    DiscountRuleSet,
+    ManualDiscount,
+    PriceBook,
+    PricedQuote,
+    Product,
+    Quote,
+    QuoteLine,
+    QuoteStatus,
+)
+from crmkit.pricing.commands import (
+    AcceptQuote,
+    AddQuoteLine,
+    ApplyCoupon,
+    ApproveQuote,
+    CreateCoupon,
+    CreateQuote,
+    ExpireDueQuotes,
+    ExpireQuote,
+    PriceQuote,
+    RejectQuote,
+    RejectQuoteApproval,
+    RemoveCoupon,
+    RemoveQuoteLine,
+    ReviseQuote,
+    SaveDiscountRuleSet,
+    SendQuote,
+    SetQuoteDiscount,
+    SubmitQuote,
+    UpdateQuoteLine,
+    UpsertPriceBook,
+    UpsertProduct,
+)
 
 __all__ = ["CRM"]
 
@@ -699,6 +735,396 @@ class CRM:
         )
         return self._run(command, LeadConversion)
 
+    # ----- catalog and quotes ------------------------------------------------------------
+    def upsert_product(self, product: Product, *, actor: str | None = None) -> Product:
+        """Add a product, or replace the one with the same sku; return it as stored.
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> from crmkit.pricing import Product
+            >>> crm = bootstrap()
+            >>> crm.upsert_product(Product(sku="TEAPOT", name="Yixing teapot", category="ware")).id
+            'TEAPOT'
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(UpsertProduct(product, actor=actor), Product)
+
+    def upsert_price_book(self, price_book: PriceBook, *, actor: str | None = None) -> PriceBook:
+        """Add a price book, or replace the one with the same id; return it as stored.
+
+        Example:
+            >>> from crmkit import Money, bootstrap
+            >>> from crmkit.pricing import PriceBook, PriceBookEntry
+            >>> crm = bootstrap()
+            >>> crm.upsert_price_book(PriceBook(id="pb_cny", name="Standard CNY", currency="CNY",
+            ...     entries=[PriceBookEntry(sku="TEA", unit_price=Money("113", "CNY"))])).version
+            1
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(UpsertPriceBook(price_book, actor=actor), PriceBook)
+
+    def save_discount_rule_set(
+        self, rule_set: DiscountRuleSet, *, actor: str | None = None
+    ) -> DiscountRuleSet:
+        """Add a discount rule set, or replace the one with the same id; return it as stored.
+
+        Name it in ``PricingSettings(rule_set_id=...)`` (or in :meth:`price_quote`) to use it.
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> from crmkit.pricing import DiscountRuleSet
+            >>> crm = bootstrap()
+            >>> crm.save_discount_rule_set(DiscountRuleSet(id="rs_1", name="Caps",
+            ...                                            cap_percent=30)).name
+            'Caps'
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(SaveDiscountRuleSet(rule_set, actor=actor), DiscountRuleSet)
+
+    def create_coupon(self, coupon: Coupon, *, actor: str | None = None) -> Coupon:
+        """Add a new coupon (``DuplicateError`` if its code exists); return it as stored.
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> from crmkit import bootstrap
+            >>> from crmkit.pricing import Coupon
+            >>> crm = bootstrap()
+            >>> start = datetime(2026, 3, 1, tzinfo=timezone.utc)
+            >>> crm.create_coupon(Coupon(code="welcome500", name="Welcome", percent=5,
+            ...                          created_at=start, per_customer_limit=1)).code
+            'WELCOME500'
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(CreateCoupon(coupon, actor=actor), Coupon)
+
+    def create_quote(
+        self,
+        customer_id: str,
+        currency: str,
+        *,
+        valid_until: datetime | None = None,
+        customer_group: str | None = None,
+        lines: Iterable[QuoteLine] = (),
+        coupon_codes: Iterable[str] = (),
+        discount: ManualDiscount | None = None,
+        owner: str | None = None,
+        actor: str | None = None,
+    ) -> Quote:
+        """Create a draft quote for a customer in ``currency``; return it.
+
+        ``valid_until`` (aware) defaults to now plus ``PricingSettings.valid_for`` (30 days);
+        ``customer_group`` picks group price books and rules; coupon codes must exist.
+
+        Example:
+            >>> from crmkit.app.quotes import _example_crm
+            >>> from crmkit.pricing import QuoteLine
+            >>> crm, _ = _example_crm()
+            >>> quote = crm.create_quote("cus_000001", "TWD", owner="u_amy",
+            ...     lines=[QuoteLine(line_id="l1", sku="TEA-500", quantity=12)])
+            >>> quote.id, quote.status.value, quote.owner
+            ('quo_000002', 'draft', 'u_amy')
+
+        .. versionadded:: 0.1.0
+        """
+        command = CreateQuote(
+            customer_id,
+            currency,
+            valid_until=valid_until,
+            customer_group=customer_group,
+            lines=lines,
+            coupon_codes=coupon_codes,
+            discount=discount,
+            owner=owner,
+            actor=actor,
+        )
+        return self._run(command, Quote)
+
+    def add_quote_line(
+        self,
+        quote_id: str,
+        sku: str,
+        quantity: int | str | Decimal,
+        *,
+        line_id: str | None = None,
+        discount: ManualDiscount | None = None,
+        tax_category: str | None = None,
+        description: str | None = None,
+        actor: str | None = None,
+    ) -> Quote:
+        """Add a line to a quote (``line_id`` default: the next free ``l<n>``); return the quote.
+
+        Example:
+            >>> from crmkit.app.quotes import _example_crm
+            >>> from crmkit.pricing import ManualDiscount
+            >>> crm, quote = _example_crm()
+            >>> quote = crm.add_quote_line(quote.id, "TEA-500", 2,
+            ...                            discount=ManualDiscount(percent=100, reason="sample"))
+            >>> [line.line_id for line in quote.lines]
+            ['l1', 'l2']
+
+        .. versionadded:: 0.1.0
+        """
+        command = AddQuoteLine(
+            quote_id,
+            sku,
+            quantity,
+            line_id=line_id,
+            discount=discount,
+            tax_category=tax_category,
+            description=description,
+            actor=actor,
+        )
+        return self._run(command, Quote)
+
+    def update_quote_line(
+        self, quote_id: str, line: QuoteLine, *, actor: str | None = None
+    ) -> Quote:
+        """Replace the quote's line with ``line.line_id`` by ``line``; return the quote.
+
+        An edit after pricing throws the pricing and any approvals away.
+
+        Example:
+            >>> import attrs
+            >>> from crmkit.app.quotes import _example_crm
+            >>> crm, quote = _example_crm()
+            >>> _ = crm.price_quote(quote.id)
+            >>> quote = crm.update_quote_line(quote.id, attrs.evolve(quote.line("l1"), quantity=9))
+            >>> quote.line("l1").quantity, quote.priced
+            (Decimal('9'), None)
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(UpdateQuoteLine(quote_id, line, actor=actor), Quote)
+
+    def remove_quote_line(self, quote_id: str, line_id: str, *, actor: str | None = None) -> Quote:
+        """Remove line ``line_id`` from a quote; return the quote.
+
+        Example:
+            >>> from crmkit.app.quotes import _example_crm
+            >>> crm, quote = _example_crm()
+            >>> crm.remove_quote_line(quote.id, "l9")
+            Traceback (most recent call last):
+            ...
+            crmkit.errors.ValidationError: line_id: quote 'quo_000001' has no line 'l9'
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(RemoveQuoteLine(quote_id, line_id, actor=actor), Quote)
+
+    def apply_coupon(self, quote_id: str, code: str, *, actor: str | None = None) -> Quote:
+        """Put coupon ``code`` on a quote (it must exist; pricing decides if it applies).
+
+        Example:
+            >>> from crmkit.app.quotes import _example_crm
+            >>> crm, quote = _example_crm()
+            >>> crm.apply_coupon(quote.id, " spring5 ").coupon_codes
+            ('SPRING5',)
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(ApplyCoupon(quote_id, code, actor=actor), Quote)
+
+    def remove_coupon(self, quote_id: str, code: str, *, actor: str | None = None) -> Quote:
+        """Take coupon ``code`` off a quote; return the quote.
+
+        Example:
+            >>> from crmkit.app.quotes import _example_crm
+            >>> crm, quote = _example_crm()
+            >>> _ = crm.apply_coupon(quote.id, "SPRING5")
+            >>> crm.remove_coupon(quote.id, "SPRING5").coupon_codes
+            ()
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(RemoveCoupon(quote_id, code, actor=actor), Quote)
+
+    def set_quote_discount(
+        self, quote_id: str, discount: ManualDiscount | None, *, actor: str | None = None
+    ) -> Quote:
+        """Set the rep's discount on the whole quote (``None`` clears it); return the quote.
+
+        Example:
+            >>> from crmkit import Money
+            >>> from crmkit.app.quotes import _example_crm
+            >>> from crmkit.pricing import ManualDiscount
+            >>> crm, quote = _example_crm()
+            >>> crm.set_quote_discount(quote.id, ManualDiscount(amount=Money("100", "TWD"))
+            ...     ).discount.amount
+            Money('100', 'TWD')
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(SetQuoteDiscount(quote_id, discount, actor=actor), Quote)
+
+    def price_quote(
+        self, quote_id: str, *, rule_set_id: str | None = None, actor: str | None = None
+    ) -> PricedQuote:
+        """Price a quote with the stored catalog, rule set and coupons; return the result.
+
+        The result is stored on the quote; ``explain()`` prints its waterfall. ``rule_set_id``
+        defaults to ``PricingSettings.rule_set_id``.
+
+        Example:
+            >>> from crmkit.app.quotes import _example_crm
+            >>> crm, quote = _example_crm()
+            >>> priced = crm.price_quote(quote.id)
+            >>> priced.total, priced.tax, crm.get_quote(quote.id).priced == priced
+            (Money('4320.00', 'TWD'), Money('205.71', 'TWD'), True)
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(PriceQuote(quote_id, rule_set_id=rule_set_id, actor=actor), PricedQuote)
+
+    def submit_quote(self, quote_id: str, *, actor: str | None = None) -> Quote:
+        """Submit a priced draft for the approvals its discount needs (or approve it at once).
+
+        Example:
+            >>> from crmkit.app.quotes import _example_crm
+            >>> crm, quote = _example_crm()
+            >>> _ = crm.price_quote(quote.id)
+            >>> crm.submit_quote(quote.id).status.value     # 10% off: no approval needed
+            'approved'
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(SubmitQuote(quote_id, actor=actor), Quote)
+
+    def approve_quote(
+        self, quote_id: str, role: str, *, actor: str, comment: str | None = None
+    ) -> Quote:
+        """Approve a quote's discount in ``role`` as ``actor``; the last approval approves it.
+
+        Example:
+            >>> from crmkit.app.quotes import _example_crm
+            >>> crm, quote = _example_crm(percent=5)
+            >>> _ = crm.price_quote(quote.id); _ = crm.submit_quote(quote.id)
+            >>> quote = crm.approve_quote(quote.id, "sales_manager", actor="u_lin", comment="ok")
+            >>> quote.status.value, quote.approvals[0].by
+            ('approved', 'u_lin')
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(ApproveQuote(quote_id, role, actor=actor, comment=comment), Quote)
+
+    def reject_quote_approval(
+        self, quote_id: str, role: str, *, actor: str, comment: str | None = None
+    ) -> Quote:
+        """Refuse a quote's discount in ``role`` as ``actor``: the quote is a draft again.
+
+        Example:
+            >>> from crmkit.app.quotes import _example_crm
+            >>> crm, quote = _example_crm(percent=5)
+            >>> _ = crm.price_quote(quote.id); _ = crm.submit_quote(quote.id)
+            >>> crm.reject_quote_approval(quote.id, "sales_manager", actor="u_lin").status.value
+            'draft'
+
+        .. versionadded:: 0.1.0
+        """
+        command = RejectQuoteApproval(quote_id, role, actor=actor, comment=comment)
+        return self._run(command, Quote)
+
+    def send_quote(self, quote_id: str, *, actor: str | None = None) -> Quote:
+        """Mark an approved quote as sent to the customer; return it.
+
+        Example:
+            >>> from crmkit.app.quotes import _example_crm
+            >>> crm, quote = _example_crm()
+            >>> _ = crm.price_quote(quote.id); _ = crm.submit_quote(quote.id)
+            >>> crm.send_quote(quote.id).sent_at == crm.clock.now()
+            True
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(SendQuote(quote_id, actor=actor), Quote)
+
+    def accept_quote(self, quote_id: str, *, actor: str | None = None) -> Quote:
+        """Accept a sent quote and redeem its coupons, atomically; accepting again is a no-op.
+
+        A coupon over its limit makes the whole acceptance fail and nothing is stored; see
+        :func:`crmkit.app.quotes.accept_quote`.
+
+        Example:
+            >>> from crmkit.app.quotes import _example_crm
+            >>> crm, quote = _example_crm()
+            >>> _ = crm.price_quote(quote.id); _ = crm.submit_quote(quote.id)
+            >>> _ = crm.send_quote(quote.id)
+            >>> crm.accept_quote(quote.id).status.value
+            'accepted'
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(AcceptQuote(quote_id, actor=actor), Quote)
+
+    def reject_quote(
+        self, quote_id: str, *, reason: str | None = None, actor: str | None = None
+    ) -> Quote:
+        """Record that the customer rejected a sent quote, and why; return it.
+
+        Example:
+            >>> from crmkit.app.quotes import _example_crm
+            >>> crm, quote = _example_crm()
+            >>> _ = crm.price_quote(quote.id); _ = crm.submit_quote(quote.id)
+            >>> _ = crm.send_quote(quote.id)
+            >>> crm.reject_quote(quote.id, reason="too expensive").status.value
+            'rejected'
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(RejectQuote(quote_id, reason=reason, actor=actor), Quote)
+
+    def expire_quote(self, quote_id: str, *, actor: str | None = None) -> Quote:
+        """Expire one open quote whose ``valid_until`` has passed; return it.
+
+        Example:
+            >>> from datetime import timedelta
+            >>> from crmkit.app.quotes import _example_crm
+            >>> crm, quote = _example_crm()
+            >>> _ = crm.clock.advance(timedelta(days=30))
+            >>> crm.expire_quote(quote.id).status.value
+            'expired'
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(ExpireQuote(quote_id, actor=actor), Quote)
+
+    def expire_due_quotes(self, *, actor: str | None = None) -> QuoteExpiryRun:
+        """Expire every open quote past its ``valid_until`` (run it from a scheduler).
+
+        Example:
+            >>> from datetime import timedelta
+            >>> from crmkit.app.quotes import _example_crm
+            >>> crm, quote = _example_crm()
+            >>> _ = crm.clock.advance(timedelta(days=45))
+            >>> crm.expire_due_quotes(actor="scheduler").expired
+            ('quo_000001',)
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(ExpireDueQuotes(actor=actor), QuoteExpiryRun)
+
+    def revise_quote(
+        self, quote_id: str, *, valid_until: datetime | None = None, actor: str | None = None
+    ) -> Quote:
+        """Supersede a quote with a new draft revision and return the revision.
+
+        The old quote stays readable (``superseded``); the revision has the same lines,
+        coupons and discount and must be priced and approved again.
+
+        Example:
+            >>> from crmkit.app.quotes import _example_crm
+            >>> crm, quote = _example_crm()
+            >>> revision = crm.revise_quote(quote.id)
+            >>> revision.revision, crm.get_quote(quote.id).status.value
+            (2, 'superseded')
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(ReviseQuote(quote_id, valid_until=valid_until, actor=actor), Quote)
+
     # ----- reads -------------------------------------------------------------------------
     def get_customer(self, id: str) -> Customer:
         """Return the customer with ``id`` (``NotFoundError`` if there is none).
@@ -885,6 +1311,82 @@ class CRM:
         query = query.after(cursor)
         with self.store.unit_of_work() as uow:
             return uow.leads.query(query)
+
+    def get_quote(self, id: str) -> Quote:
+        """Return the quote with ``id`` (``NotFoundError`` if there is none).
+
+        Example:
+            >>> from crmkit.app.quotes import _example_crm
+            >>> crm, quote = _example_crm()
+            >>> crm.get_quote(quote.id).lines[0].sku
+            'TEA-500'
+
+        .. versionadded:: 0.1.0
+        """
+        check_id(id, "id")
+        with self.store.unit_of_work() as uow:
+            return uow.quotes.get(id)
+
+    def find_quotes(
+        self,
+        *,
+        customer_id: str | None = None,
+        status: QuoteStatus | str | None = None,
+        owner: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[Quote]:
+        """Return one page of quotes, newest first; every filter given must hold.
+
+        Args:
+            customer_id: the quote is for this customer.
+            status: ``"draft"``, ``"pending_approval"``, ``"approved"``, ``"sent"``,
+                ``"accepted"``, ``"rejected"``, ``"expired"`` or ``"superseded"``.
+            owner: the quote is owned by this user id.
+            limit: page size, 1 to 1000.
+            cursor: ``next_cursor`` of the previous page, to get the next one.
+
+        Example:
+            >>> from crmkit.app.quotes import _example_crm
+            >>> crm, quote = _example_crm()
+            >>> _ = crm.revise_quote(quote.id)
+            >>> [q.revision for q in crm.find_quotes(customer_id="cus_000001").items]
+            [2, 1]
+            >>> [q.id for q in crm.find_quotes(status="superseded").items] == [quote.id]
+            True
+
+        .. versionadded:: 0.1.0
+        """
+        query = Query().order("-created_at", "-id").take(limit)
+        if customer_id is not None:
+            query = query.filter("customer_id", Op.EQ, check_id(customer_id, "customer_id"))
+        if status is not None:
+            wanted = v.to_enum(QuoteStatus, "status")(status)
+            query = query.filter("status", Op.EQ, wanted.value)
+        if owner is not None:
+            query = query.filter("owner", Op.EQ, check_id(owner, "owner"))
+        if cursor is not None and not isinstance(cursor, str):
+            raise ValidationError(
+                f"must be a cursor string or None, not {type(cursor).__name__}", path="cursor"
+            )
+        query = query.after(cursor)
+        with self.store.unit_of_work() as uow:
+            return uow.quotes.query(query)
+
+    def get_coupon(self, code: str) -> Coupon:
+        """Return the coupon with ``code`` (any case; ``NotFoundError`` if there is none).
+
+        Example:
+            >>> from crmkit.app.quotes import _example_crm
+            >>> crm, _ = _example_crm()
+            >>> coupon = crm.get_coupon("spring5")
+            >>> coupon.code, coupon.times_used, coupon.usage_limit
+            ('SPRING5', 0, 100)
+
+        .. versionadded:: 0.1.0
+        """
+        with self.store.unit_of_work() as uow:
+            return uow.coupons.get(Coupon.id_for(code))
 
 
 def _all_pages(run: Callable[[Query], Page[A]], query: Query) -> list[A]:

@@ -20,6 +20,7 @@ import os
 from crmkit.access import AllowAll
 from crmkit.app import customers as customers_app
 from crmkit.app import leads as leads_app
+from crmkit.app import quotes as quotes_app
 from crmkit.app._crm import CRM
 from crmkit.app.messagebus import MessageBus
 from crmkit.errors import ValidationError
@@ -46,6 +47,7 @@ def bootstrap(
     notifier: Notifier | None = None,
     policy: AccessPolicy | None = None,
     leads: leads_app.LeadSettings | None = None,
+    pricing: quotes_app.PricingSettings | None = None,
 ) -> CRM:
     """Build a :class:`CRM` from the given parts; every part left out gets a default.
 
@@ -62,6 +64,9 @@ def bootstrap(
         leads: how the leads use cases behave (duplicate policy, follow-up calendar, scoring
             model, assignment rules...). Default: ``LeadSettings()``
             (:class:`crmkit.app.leads.LeadSettings`).
+        pricing: how the quote use cases behave (approval policy, tax policy, cash rounding,
+            the discount rule set, how long quotes are valid...). Default: ``PricingSettings()``
+            (:class:`crmkit.app.quotes.PricingSettings`).
 
     Example:
         >>> from datetime import datetime
@@ -128,6 +133,10 @@ def bootstrap(
         bus.register(command_type, handler)
     for command_type, handler in leads_app.command_handlers(
         clock=clock, ids=ids, policy=policy, settings=leads
+    ).items():
+        bus.register(command_type, handler)
+    for command_type, handler in quotes_app.command_handlers(
+        clock=clock, ids=ids, policy=policy, settings=pricing
     ).items():
         bus.register(command_type, handler)
     return CRM(store=store, clock=clock, ids=ids, notifier=notifier, policy=policy, bus=bus)
