@@ -358,7 +358,11 @@ def test_the_stored_shape_is_plain_json() -> None:
     assert data["timezone"] == "Asia/Taipei"
     assert data["hours"][0] == {"weekday": "mon", "start": "09:00", "end": "12:00"}
     assert data["holidays"] == ["2026-02-16", "2026-02-17"]
-    assert set(data) == {"timezone", "hours", "holidays", "name"}
+    assert data["closures"] == [] and data["public_holidays"] == []
+    assert set(data) == {"timezone", "hours", "holidays", "closures", "public_holidays", "name"}
+    # A calendar stored before closures and holiday sources existed still reads.
+    old = {k: data[k] for k in ("timezone", "hours", "holidays", "name")}
+    assert structure(old, BusinessCalendar) == cal
 
 
 def test_bad_stored_calendars_list_every_problem() -> None:

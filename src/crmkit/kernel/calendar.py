@@ -1,15 +1,24 @@
-"""Business calendars: working hours in one IANA time zone, holidays, and business-time arithmetic.
+"""Business calendars: working hours in one IANA time zone, holidays, closures, business time.
 
 A :class:`BusinessCalendar` says when a business works: periods per weekday (split shifts such
 as 09:00-12:00 and 13:00-18:00 are two periods), wall-clock times in its own IANA zone, minus
-holidays. :meth:`~BusinessCalendar.add_business_time` answers "when are 24 working hours up?"
-and :meth:`~BusinessCalendar.business_time_between` "how much working time passed?".
+holidays (local dates) and :class:`Closure` ranges (an office move on Friday afternoon).
+:meth:`~BusinessCalendar.add_business_time` answers "when are 24 working hours up?" and
+:meth:`~BusinessCalendar.business_time_between` "how much working time passed?".
 
 Business time is *elapsed* time inside working periods. A period whose wall-clock span crosses
 a daylight-saving change is as long as the time that really passes: on the day New York springs
 forward, 00:00-06:00 holds five hours, on the day it falls back seven. Wall times that did not
 exist are read with ``fold=0`` (the offset before the change), and a period never counts an
 instant twice. Days are walked with dateutil's ``rrule``; zones come from ``zoneinfo``.
+
+Long spans cost no more than short ones: the arithmetic skips whole weeks at once (a week holds
+a known amount of working time, less its holidays), and walks day by day only around the edges,
+daylight-saving changes and closures. A 30-day target takes about as long as a 4-hour one.
+
+Public holidays come from the `holidays` package (``pip install "crmkit[holidays]"``) through
+:meth:`BusinessCalendar.with_public_holidays`: a :class:`HolidaySource` (country, subdivision,
+years) is expanded to dates once, and the calendar keeps both, so it stays plain data.
 
 A calendar is data: it round-trips through :mod:`crmkit.serialization`, so a host can store it
 and edit it, and SLA policies and lead follow-up rules can name the one they use.
@@ -32,8 +41,10 @@ Example:
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta, timezone
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import attrs
@@ -42,13 +53,14 @@ from dateutil.rrule import DAILY, rrule, weekday
 from crmkit.errors import DefinitionError, ValidationError
 from crmkit.kernel import _validators as v
 from crmkit.kernel._enum import StrEnum
-from crmkit.kernel.time import ensure_aware
+from crmkit.kernel.time import ensure_aware, validate_aware
 
-__all__ = ["BusinessCalendar", "Weekday", "WorkingHours"]
+__all__ = ["BusinessCalendar", "Closure", "HolidaySource", "Weekday", "WorkingHours"]
 
 _UTC = timezone.utc
 _MIDNIGHT = time(0)
 _ZERO = timedelta(0)
+_T = TypeVar("_T")
 
 
 class Weekday(StrEnum):
@@ -239,13 +251,231 @@ def _end_of(hours: WorkingHours) -> time | None:
     return None if hours.end == _MIDNIGHT else hours.end
 
 
+# ----- public holidays and closures ----------------------------------------------------------
+
+_FIRST_YEAR, _LAST_YEAR = 1900, 2200
+
+
+def _country(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(
+            f"must be a country code such as 'TW', not {type(value).__name__}", path="country"
+        )
+    code = value.strip().upper()
+    if not (2 <= len(code) <= 3 and code.isascii() and code.isalpha()):
+        raise ValidationError(
+            f"{value!r} is not an ISO 3166 country code such as 'TW', 'HK', 'CN' or 'GB'",
+            path="country",
+        )
+    return code
+
+
+def _subdivision(value: object) -> str | None:
+    value = v.strip_optional(value)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(
+            f"must be a subdivision code such as 'ENG', not {type(value).__name__}",
+            path="subdivision",
+        )
+    code = value.upper()
+    if len(code) > 10 or not code.isascii() or not code.replace("-", "").isalnum():
+        raise ValidationError(
+            f"{value!r} is not a subdivision code such as 'ENG' or 'TPE'", path="subdivision"
+        )
+    return code
+
+
+def _years(value: object) -> tuple[int, ...]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = (value,)
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ValidationError(f"must be a list of years, not {type(value).__name__}", path="years")
+    found: set[int] = set()
+    for i, year in enumerate(value):
+        if isinstance(year, bool) or not isinstance(year, int):
+            raise ValidationError(f"must be an int, not {type(year).__name__}", path=f"years[{i}]")
+        if not _FIRST_YEAR <= year <= _LAST_YEAR:
+            raise ValidationError(
+                f"must be between {_FIRST_YEAR} and {_LAST_YEAR}, got {year}", path=f"years[{i}]"
+            )
+        found.add(year)
+    if not found:
+        raise ValidationError("must name at least one year", path="years")
+    return tuple(sorted(found))
+
+
+@attrs.frozen(kw_only=True)
+class HolidaySource:
+    """Where public holidays come from: a country, maybe a subdivision, and the years covered.
+
+    It is data (it round-trips through the converter); :meth:`dates` expands it with the
+    well-kept `holidays <https://pypi.org/project/holidays/>`_ package, installed with
+    ``pip install "crmkit[holidays]"``. A calendar keeps the source *and* the dates it gave,
+    so reading a stored calendar never depends on the package or on its version.
+
+    Example:
+        >>> source = HolidaySource(country="gb", subdivision="eng", years=[2026])
+        >>> source.country, source.subdivision
+        ('GB', 'ENG')
+        >>> from datetime import date
+        >>> date(2026, 5, 4) in source.dates()          # the Early May bank holiday
+        True
+        >>> HolidaySource(country="XX", years=[2026]).dates()
+        Traceback (most recent call last):
+        ...
+        crmkit.errors.ValidationError: country: the holidays package knows no country 'XX'; use ...
+
+    .. versionadded:: 0.1.0
+    """
+
+    country: str = attrs.field(converter=_country)
+    years: tuple[int, ...] = attrs.field(converter=_years)
+    subdivision: str | None = attrs.field(default=None, converter=_subdivision)
+    observed: bool = attrs.field(default=True, validator=v.of_type(bool))
+
+    def dates(self) -> tuple[date, ...]:
+        """The public holidays of :attr:`years`, sorted (observed days included by default).
+
+        Example:
+            >>> from datetime import date
+            >>> taiwan = HolidaySource(country="TW", years=[2026]).dates()
+            >>> date(2026, 10, 10) in taiwan, date(2026, 10, 12) in taiwan
+            (True, False)
+        """
+        try:
+            import holidays as library
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise ImportError(
+                "public holidays need the 'holidays' package: pip install 'crmkit[holidays]'"
+            ) from None
+        try:
+            found = library.country_holidays(
+                self.country, subdiv=self.subdivision, years=self.years, observed=self.observed
+            )
+        except NotImplementedError as exc:
+            known = library.list_supported_countries().get(self.country)
+            if known is None:
+                raise ValidationError(
+                    f"the holidays package knows no country {self.country!r}; use an ISO 3166 "
+                    "code such as 'TW', 'HK', 'CN', 'GB' or 'US'",
+                    path="country",
+                ) from None
+            raise ValidationError(
+                f"{self.country} has no subdivision {self.subdivision!r}; known ones: "
+                f"{', '.join(known)}",
+                path="subdivision",
+                details={"library_message": str(exc)},
+            ) from None
+        return tuple(sorted(found))
+
+
+def _closure_reason(value: object) -> object:
+    return v.strip_optional(value)
+
+
+@attrs.frozen(kw_only=True)
+class Closure:
+    """A span of time nobody works although the weekly hours say they would (aware instants).
+
+    Whole days off belong in the calendar's ``holidays``; a closure is for part of a day or a
+    span across days: an office move, a system outage, a company event.
+
+    Example:
+        >>> from datetime import datetime
+        >>> from zoneinfo import ZoneInfo
+        >>> tpe = ZoneInfo("Asia/Taipei")
+        >>> c = Closure(start=datetime(2026, 3, 6, 14, tzinfo=tpe),
+        ...             end=datetime(2026, 3, 6, 18, tzinfo=tpe), reason="office move")
+        >>> c.end - c.start
+        datetime.timedelta(seconds=14400)
+        >>> Closure(start=c.end, end=c.start)
+        Traceback (most recent call last):
+        ...
+        crmkit.errors.ValidationError: end: must be after start (2026-03-06T18:00:00+08:00), ...
+
+    .. versionadded:: 0.1.0
+    """
+
+    start: datetime = attrs.field(validator=validate_aware)
+    end: datetime = attrs.field(validator=validate_aware)
+    reason: str | None = attrs.field(
+        default=None, converter=_closure_reason, validator=v.optional_text(200)
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.end <= self.start:
+            raise ValidationError(
+                f"must be after start ({self.start.isoformat()}), got {self.end.isoformat()}",
+                path="end",
+            )
+
+
+def _tuple_of_kind(cls: type[_T], field: str, value: object) -> tuple[_T, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ValidationError(
+            f"must be a list of {cls.__name__}, not {type(value).__name__}", path=field
+        )
+    items = tuple(value)
+    for i, item in enumerate(items):
+        if not isinstance(item, cls):
+            raise ValidationError(
+                f"must be a {cls.__name__}, not {type(item).__name__}", path=f"{field}[{i}]"
+            )
+    return items
+
+
+def _closures(value: object) -> tuple[Closure, ...]:
+    items = _tuple_of_kind(Closure, "closures", value)
+    return tuple(sorted(items, key=lambda c: (c.start, c.end)))
+
+
+def _sources(value: object) -> tuple[HolidaySource, ...]:
+    return tuple(dict.fromkeys(_tuple_of_kind(HolidaySource, "public_holidays", value)))
+
+
+# ----- daylight-saving changes -----------------------------------------------------------------
+
+_SAMPLE = timedelta(hours=6)
+_DAY = timedelta(days=1)
+
+
+@functools.lru_cache(maxsize=512)
+def _irregular_days(zone_key: str, year: int) -> tuple[tuple[date, ...], frozenset[date]]:
+    """Local dates in or next to ``year`` on or around which the zone's UTC offset changes.
+
+    The offset is sampled every six hours (no zone changes twice within that), and every local
+    date between two samples that differ, plus a day either side, is irregular: business time
+    there is computed by walking the day, never by the weekly arithmetic.
+    """
+    zone = ZoneInfo(zone_key)
+    at = datetime(year, 1, 1, tzinfo=_UTC) - 2 * _DAY
+    stop = datetime(year + 1, 1, 1, tzinfo=_UTC) + 2 * _DAY
+    before = at.astimezone(zone)
+    found: set[date] = set()
+    while at < stop:
+        at += _SAMPLE
+        now = at.astimezone(zone)
+        if now.utcoffset() != before.utcoffset():
+            day = before.date() - _DAY
+            while day <= now.date() + _DAY:
+                found.add(day)
+                day += _DAY
+        before = now
+    return tuple(sorted(found)), frozenset(found)
+
+
 @attrs.frozen(kw_only=True)
 class BusinessCalendar:
-    """When a business works: weekly hours in an IANA zone, minus holidays.
+    """When a business works: weekly hours in an IANA zone, minus holidays and closures.
 
     ``hours`` may list several periods per weekday (a lunch break splits a day in two); they
-    must not overlap. ``holidays`` are local dates on which nobody works. The calendar needs
-    at least one working period, so every deadline it computes exists.
+    must not overlap. ``holidays`` are local dates on which nobody works (public holidays and
+    company days off alike); ``closures`` are spans of time off (:class:`Closure`);
+    ``public_holidays`` records where the public ones came from (:class:`HolidaySource`, see
+    :meth:`with_public_holidays`). The calendar needs at least one working period, so every
+    deadline it computes exists.
 
     Example:
         >>> from datetime import datetime, timedelta
@@ -262,6 +492,8 @@ class BusinessCalendar:
     timezone: str = attrs.field(converter=_timezone)
     hours: tuple[WorkingHours, ...] = attrs.field(converter=_hours)
     holidays: tuple[date, ...] = attrs.field(default=(), converter=_holidays)
+    closures: tuple[Closure, ...] = attrs.field(default=(), converter=_closures)
+    public_holidays: tuple[HolidaySource, ...] = attrs.field(default=(), converter=_sources)
     name: str | None = attrs.field(
         default=None, converter=v.strip_optional, validator=v.optional_text(100)
     )
@@ -271,6 +503,21 @@ class BusinessCalendar:
     )
     _rrule_days: tuple[weekday, ...] = attrs.field(init=False, repr=False, eq=False, hash=False)
     _holiday_set: frozenset[date] = attrs.field(init=False, repr=False, eq=False, hash=False)
+    _wall: tuple[timedelta, ...] = attrs.field(init=False, repr=False, eq=False, hash=False)
+    _week: timedelta = attrs.field(init=False, repr=False, eq=False, hash=False)
+    _closed: tuple[tuple[datetime, datetime], ...] = attrs.field(
+        init=False, repr=False, eq=False, hash=False
+    )
+    _closed_ends: tuple[datetime, ...] = attrs.field(init=False, repr=False, eq=False, hash=False)
+    _closed_days: tuple[tuple[date, date], ...] = attrs.field(
+        init=False, repr=False, eq=False, hash=False
+    )
+    _walked: dict[tuple[date, date], tuple[tuple[datetime, datetime], ...]] = attrs.field(
+        init=False, repr=False, eq=False, hash=False
+    )
+    _obstacles: dict[int, tuple[tuple[date, ...], frozenset[date]]] = attrs.field(
+        init=False, repr=False, eq=False, hash=False
+    )
 
     def __attrs_post_init__(self) -> None:
         if not self.hours:
@@ -279,6 +526,7 @@ class BusinessCalendar:
                 "WorkingHours('mon', '09:00', '18:00')"
             )
         by_day: list[list[tuple[time, time | None]]] = [[] for _ in _WEEKDAYS]
+        wall = [_ZERO for _ in _WEEKDAYS]
         for hours in self.hours:
             periods = by_day[hours.weekday.number]
             if periods:
@@ -290,7 +538,16 @@ class BusinessCalendar:
                         f"{hours.start}"
                     )
             periods.append((hours.start, _end_of(hours)))
-        object.__setattr__(self, "_zone", ZoneInfo(self.timezone))
+            wall[hours.weekday.number] += hours.length
+        zone = ZoneInfo(self.timezone)
+        closed: list[tuple[datetime, datetime]] = []
+        for closure in self.closures:  # sorted by start: merge the overlapping ones
+            start, end = closure.start.astimezone(_UTC), closure.end.astimezone(_UTC)
+            if closed and start <= closed[-1][1]:
+                closed[-1] = (closed[-1][0], max(closed[-1][1], end))
+            else:
+                closed.append((start, end))
+        object.__setattr__(self, "_zone", zone)
         object.__setattr__(self, "_by_weekday", tuple(tuple(p) for p in by_day))
         object.__setattr__(
             self,
@@ -298,6 +555,20 @@ class BusinessCalendar:
             tuple(weekday(i) for i, periods in enumerate(by_day) if periods),
         )
         object.__setattr__(self, "_holiday_set", frozenset(self.holidays))
+        object.__setattr__(self, "_wall", tuple(wall))
+        object.__setattr__(self, "_week", sum(wall, _ZERO))
+        object.__setattr__(self, "_closed", tuple(closed))
+        object.__setattr__(self, "_closed_ends", tuple(end for _start, end in closed))
+        # A closure touches the local days from its start's (less one) to its end's (plus one):
+        # the weekly arithmetic stops short of them and walks them.
+        closed_days = tuple(
+            (start.astimezone(zone).date() - _DAY, end.astimezone(zone).date() + _DAY)
+            for start, end in closed
+        )
+        object.__setattr__(self, "_closed_days", closed_days)
+        # The irregular stretches already walked (a memo: a calendar has a few a year).
+        object.__setattr__(self, "_walked", {})
+        object.__setattr__(self, "_obstacles", {})
 
     @classmethod
     def office_hours(
@@ -331,6 +602,65 @@ class BusinessCalendar:
                     raise exc.at(f"periods[{i}]") from None
         return cls(timezone=timezone, hours=hours, holidays=holidays, name=name)
 
+    def with_public_holidays(
+        self,
+        country: str,
+        years: Iterable[int] | int,
+        *,
+        subdivision: str | None = None,
+        observed: bool = True,
+    ) -> BusinessCalendar:
+        """This calendar plus the public holidays of ``country`` in ``years``.
+
+        The dates come from the `holidays` package (``pip install "crmkit[holidays]"``) and
+        are stored in :attr:`holidays`; the :class:`HolidaySource` is kept in
+        :attr:`public_holidays`, so a host can see where they came from and add later years.
+
+        Example:
+            >>> from datetime import date
+            >>> cal = BusinessCalendar.office_hours("Asia/Hong_Kong", ("09:00", "18:00"))
+            >>> hk = cal.with_public_holidays("HK", years=[2026])
+            >>> hk.is_holiday(date(2026, 7, 1)), hk.public_holidays[0].country
+            (True, 'HK')
+        """
+        source = HolidaySource(
+            country=country, subdivision=subdivision, years=years, observed=observed
+        )
+        return attrs.evolve(
+            self,
+            holidays=(*self.holidays, *source.dates()),
+            public_holidays=(*self.public_holidays, source),
+        )
+
+    def with_closures(self, *closures: Closure | date) -> BusinessCalendar:
+        """This calendar with company closures: whole local dates, or :class:`Closure` spans.
+
+        Example:
+            >>> from datetime import date, datetime
+            >>> from zoneinfo import ZoneInfo
+            >>> cal = BusinessCalendar.office_hours("Europe/London", ("09:00", "17:00"))
+            >>> tea = Closure(start=datetime(2026, 6, 5, 15, tzinfo=ZoneInfo("Europe/London")),
+            ...               end=datetime(2026, 6, 5, 17, tzinfo=ZoneInfo("Europe/London")))
+            >>> closed = cal.with_closures(date(2026, 12, 24), tea)
+            >>> closed.is_holiday(date(2026, 12, 24)), len(closed.closures)
+            (True, 1)
+        """
+        days: list[date] = []
+        spans: list[Closure] = []
+        for i, item in enumerate(closures):
+            if isinstance(item, Closure):
+                spans.append(item)
+            elif isinstance(item, date) and not isinstance(item, datetime):
+                days.append(item)
+            else:
+                raise ValidationError(
+                    f"must be a date or a Closure, not {type(item).__name__}",
+                    path=f"closures[{i}]",
+                )
+        return attrs.evolve(
+            self, holidays=(*self.holidays, *days), closures=(*self.closures, *spans)
+        )
+
     # ----- queries ---------------------------------------------------------------------------
 
     @property
@@ -342,6 +672,17 @@ class BusinessCalendar:
             zoneinfo.ZoneInfo(key='Asia/Taipei')
         """
         return self._zone
+
+    @property
+    def weekly_hours(self) -> timedelta:
+        """The working time of a week without holidays, closures or daylight-saving changes.
+
+        Example:
+            >>> BusinessCalendar.office_hours("Asia/Taipei", ("09:00", "12:00"),
+            ...                               ("13:00", "18:00")).weekly_hours
+            datetime.timedelta(days=1, seconds=57600)
+        """
+        return self._week
 
     def is_holiday(self, day: date) -> bool:
         """Tell whether ``day`` (a local date) is one of the calendar's holidays.
@@ -395,7 +736,8 @@ class BusinessCalendar:
         The result is the *earliest* such instant, in the calendar's zone: for a positive
         ``duration`` it lies inside a working period or exactly at its end (9 hours from 09:00
         in a 09:00-18:00 day is 18:00 that day, not 09:00 the next). A zero ``duration``
-        gives ``start`` itself.
+        gives ``start`` itself. Whole weeks are skipped by arithmetic, so the cost does not
+        grow with ``duration``.
 
         Example:
             >>> from zoneinfo import ZoneInfo
@@ -403,6 +745,8 @@ class BusinessCalendar:
             >>> start = datetime(2026, 1, 5, 9, 0, tzinfo=ZoneInfo("Asia/Taipei"))
             >>> cal.add_business_time(start, timedelta(hours=9)).isoformat()
             '2026-01-05T18:00:00+08:00'
+            >>> cal.add_business_time(start, timedelta(days=30)).isoformat()  # 80 working days
+            '2026-04-24T18:00:00+08:00'
             >>> cal.add_business_time(start, timedelta(hours=-1))
             Traceback (most recent call last):
             ...
@@ -417,19 +761,50 @@ class BusinessCalendar:
             raise ValidationError(f"must not be negative, got {duration}", path="duration")
         if duration == _ZERO:
             return instant.astimezone(self._zone)
-        remaining = duration
-        for period_start, period_end in self._intervals(self._local_day(instant)):
-            if period_end <= instant:
+        try:
+            return self._add(instant, duration).astimezone(self._zone)
+        except OverflowError:
+            raise ValidationError(
+                f"{duration} of business time from {start.isoformat()} ends after the year "
+                f"{date.max.year}",
+                path="duration",
+            ) from None
+
+    def _add(self, instant: datetime, duration: timedelta) -> datetime:
+        day = self._local_day(instant)
+        found, remaining = _consume(self._day(day), instant, duration)
+        day += _DAY
+        holidays, wall, week = self._holiday_set, self._wall, self._week
+        while found is None:
+            regular, until = self._stretch(day)
+            if not regular:  # walk the days around a daylight-saving change or a closure
+                if until <= day:
+                    raise OverflowError("past the last date Python represents")
+                found, remaining = _consume(self._walk(day, until), None, remaining)
+                day = until
                 continue
-            begin = max(period_start, instant)
-            available = period_end - begin
-            if available >= remaining:
-                return (begin + remaining).astimezone(self._zone)
-            remaining -= available
-        raise AssertionError("unreachable")  # pragma: no cover
+            weeks = min(remaining // week, (until - day).days // 7)
+            while weeks > 0:
+                stop = day + weeks * _WEEK
+                span = weeks * week - self._holiday_time(day, stop)
+                if span < remaining:
+                    remaining -= span
+                    day = stop
+                    break
+                weeks -= 1  # exactly the remaining time: find the end of its last period below
+            while day < until:
+                available = _ZERO if day in holidays else wall[day.weekday()]
+                if available >= remaining:
+                    found, remaining = _consume(self._day(day), None, remaining)
+                    break
+                remaining -= available
+                day += _DAY
+        return found
 
     def business_time_between(self, start: datetime, end: datetime) -> timedelta:
         """The working time between two instants; negative when ``end`` is before ``start``.
+
+        Whole weeks are counted by arithmetic, so the cost does not grow with the span.
 
         Example:
             >>> from zoneinfo import ZoneInfo
@@ -444,21 +819,52 @@ class BusinessCalendar:
         last = ensure_aware(end, "end").astimezone(_UTC)
         if last < first:
             return -self.business_time_between(last, first)
-        total = _ZERO
-        for period_start, period_end in self._intervals(self._local_day(first)):
-            if period_start >= last:
-                break
-            begin, finish = max(period_start, first), min(period_end, last)
-            if finish > begin:
-                total += finish - begin
-        return total
+        day, last_day = self._local_day(first), self._local_day(last)
+        total = _overlap(self._day(day), first, last)
+        if day == last_day:
+            return total
+        day += _DAY
+        holidays, wall, week = self._holiday_set, self._wall, self._week
+        while day < last_day:
+            regular, until = self._stretch(day)
+            if not regular:
+                walked = (
+                    self._walk(day, until) if until <= last_day else self._intervals(day, last_day)
+                )
+                total += _overlap(walked, first, last)
+                day = min(until, last_day)
+                continue
+            until = min(until, last_day)
+            weeks = (until - day).days // 7
+            if weeks:
+                stop = day + weeks * _WEEK
+                total += weeks * week - self._holiday_time(day, stop)
+                day = stop
+            while day < until:
+                if day not in holidays:
+                    total += wall[day.weekday()]
+                day += _DAY
+        return total + _overlap(self._day(last_day), first, last)
 
     # ----- internals -------------------------------------------------------------------------
 
     def _local_day(self, instant: datetime) -> date:
         return instant.astimezone(self._zone).date()
 
-    def _working_days(self, first: date) -> Iterator[date]:
+    def _working_days(self, first: date, stop: date | None = None) -> Iterator[date]:
+        """Local working days (not holidays) from ``first`` up to ``stop`` (excluded).
+
+        Unbounded walks use dateutil's ``rrule``; a bounded stretch (a few days around a
+        daylight-saving change) is short enough that building the rule would cost more than
+        the walk, so it steps through the dates.
+        """
+        if stop is not None:
+            day = first
+            while day < stop:
+                if self._by_weekday[day.weekday()] and day not in self._holiday_set:
+                    yield day
+                day += _DAY
+            return
         days = rrule(
             DAILY,
             dtstart=datetime.combine(first, _MIDNIGHT),
@@ -470,12 +876,18 @@ class BusinessCalendar:
             if day not in self._holiday_set:
                 yield day
 
-    def _intervals(self, first: date) -> Iterator[tuple[datetime, datetime]]:
-        """Working periods from local day ``first`` on, as ordered, disjoint UTC intervals."""
+    def _intervals(
+        self, first: date, stop: date | None = None
+    ) -> Iterator[tuple[datetime, datetime]]:
+        """Working periods of local days ``first`` up to ``stop`` (excluded; ``None``: for ever).
+
+        Ordered, disjoint, non-empty UTC intervals, closures cut out.
+        """
         zone = self._zone
+        closed = self._closed
         floor: datetime | None = None
-        for day in self._working_days(first):
-            next_day = day + timedelta(days=1)
+        for day in self._working_days(first, stop):
+            next_day = day + _DAY
             for start, end in self._by_weekday[day.weekday()]:
                 begin = datetime.combine(day, start, tzinfo=zone).astimezone(_UTC)
                 finish = datetime.combine(
@@ -487,4 +899,146 @@ class BusinessCalendar:
                     begin = floor
                 finish = max(finish, begin)
                 floor = finish
-                yield begin, finish
+                if finish == begin:
+                    continue
+                if closed:
+                    yield from self._open_parts(begin, finish)
+                else:
+                    yield begin, finish
+
+    def _open_parts(self, begin: datetime, finish: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """The parts of ``[begin, finish)`` outside every closure."""
+        closed = self._closed
+        i = bisect_right(self._closed_ends, begin)
+        while i < len(closed) and closed[i][0] < finish:
+            shut, reopen = closed[i]
+            if shut > begin:
+                yield begin, shut
+            begin = max(begin, reopen)
+            if begin >= finish:
+                return
+            i += 1
+        yield begin, finish
+
+    def _holiday_time(self, first: date, stop: date) -> timedelta:
+        """The weekly hours that holidays on local days ``first`` to ``stop`` (excluded) take."""
+        days = self.holidays
+        wall = self._wall
+        lost = _ZERO
+        for day in days[bisect_left(days, first) : bisect_left(days, stop)]:
+            lost += wall[day.weekday()]
+        return lost
+
+    def _irregular(self, year: int) -> tuple[tuple[date, ...], frozenset[date]]:
+        """This calendar's irregular local days of ``year``, sorted and as a set.
+
+        The zone's days around daylight-saving changes, and the days a closure touches (each
+        with a day either side): the weekly arithmetic stops short of them and walks them.
+        """
+        found = self._obstacles.get(year)
+        if found is None:
+            days = {day for day in _irregular_days(self.timezone, year)[0] if day.year == year}
+            low, high = date(year, 1, 1), date(year, 12, 31)
+            for first, last in self._closed_days:
+                day = max(first, low)
+                while day <= min(last, high):
+                    days.add(day)
+                    day += _DAY
+            found = (tuple(sorted(days)), frozenset(days))
+            self._obstacles[year] = found
+        return found
+
+    def _is_regular(self, day: date) -> bool:
+        """Whether local ``day`` is far from daylight-saving changes and closures."""
+        if not _FIRST_YEAR <= day.year <= _LAST_YEAR:
+            return False
+        return day not in self._irregular(day.year)[1]
+
+    def _stretch(self, day: date) -> tuple[bool, date]:
+        """Whether local ``day`` is regular, and the first later day where that changes.
+
+        On regular days the working time is the weekly hours' wall-clock time (less holidays),
+        computed without building a datetime; the others are walked. A stretch ends within
+        the year after ``day``'s; the caller asks again from there.
+        """
+        if not _FIRST_YEAR <= day.year <= _LAST_YEAR:
+            return False, date(day.year + 1, 1, 1) if day.year < date.max.year else date.max
+        days, members = self._irregular(day.year)
+        i = bisect_left(days, day)
+        if day in members:
+            until = day + _DAY
+            i += 1
+            while i < len(days) and days[i] == until:
+                until += _DAY
+                i += 1
+            return False, until
+        if i < len(days):
+            return True, days[i]
+        if day.year == _LAST_YEAR:
+            return True, date(day.year, 12, 31) + _DAY
+        following = self._irregular(day.year + 1)[0]
+        return True, following[0] if following else date(day.year + 1, 12, 31)
+
+    def _walk(self, first: date, stop: date) -> tuple[tuple[datetime, datetime], ...]:
+        """:meth:`_intervals` of an irregular stretch, remembered (there are few a year)."""
+        key = (first, stop)
+        found = self._walked.get(key)
+        if found is None:
+            found = tuple(self._intervals(first, stop))
+            if len(self._walked) >= 1024:
+                self._walked.clear()
+            self._walked[key] = found
+        return found
+
+    def _day(self, day: date) -> Sequence[tuple[datetime, datetime]]:
+        """The working periods of local ``day`` as UTC intervals."""
+        if not self._is_regular(day):
+            return self._walk(day, day + _DAY)
+        if day in self._holiday_set:
+            return []
+        zone = self._zone
+        found = []
+        for start, end in self._by_weekday[day.weekday()]:
+            begin = datetime.combine(day, start, tzinfo=zone).astimezone(_UTC)
+            if end is None:
+                finish = datetime.combine(day + _DAY, _MIDNIGHT, tzinfo=zone)
+            else:
+                finish = datetime.combine(day, end, tzinfo=zone)
+            found.append((begin, finish.astimezone(_UTC)))
+        return found
+
+
+_WEEK = timedelta(days=7)
+
+
+def _consume(
+    intervals: Iterable[tuple[datetime, datetime]], after: datetime | None, remaining: timedelta
+) -> tuple[datetime | None, timedelta]:
+    """Spend ``remaining`` working time in ``intervals`` (from ``after`` on).
+
+    Returns the instant it runs out, or ``None`` and what is left.
+    """
+    for begin, finish in intervals:
+        if after is not None:
+            if finish <= after:
+                continue
+            begin = max(begin, after)
+        available = finish - begin
+        if available >= remaining:
+            return begin + remaining, _ZERO
+        remaining -= available
+    return None, remaining
+
+
+def _overlap(
+    intervals: Iterable[tuple[datetime, datetime]], first: datetime, last: datetime
+) -> timedelta:
+    """The time ``intervals`` share with ``[first, last]``."""
+    total = _ZERO
+    for begin, finish in intervals:
+        if begin >= last:
+            break
+        begin, finish = max(begin, first), min(finish, last)
+        if finish > begin:
+            total += finish - begin
+    return total

@@ -49,6 +49,7 @@ from typing import Any
 import attrs
 
 from crmkit.errors import DefinitionError, ValidationError
+from crmkit.kernel import _rotation
 from crmkit.kernel import _validators as v
 from crmkit.kernel._enum import StrEnum
 from crmkit.kernel.ids import check_id
@@ -453,7 +454,7 @@ def assign(
                 owner=owner, rule=rule.name, reason=f"{why}; owned by {owner}", new_state=state
             )
         if rule.strategy is Strategy.LEAST_LOADED:
-            owner = min(eligible, key=lambda o: counts.get(o, 0))  # min keeps the first of ties
+            owner = _rotation.least_loaded(eligible, counts)  # ties go to the earlier owner
             return Assignment(
                 owner=owner,
                 rule=rule.name,
@@ -463,11 +464,7 @@ def assign(
                 ),
                 new_state=state,
             )
-        last = state.last.get(rule.name)
-        start = rule.owners.index(last) + 1 if last in rule.owners else 0
-        ordered = [rule.owners[(start + i) % len(rule.owners)] for i in range(len(rule.owners))]
-        owner = next(o for o in ordered if o in eligible)
-        turn = "first turn" if last is None else f"next after {last}"
+        owner, turn = _rotation.round_robin(rule.owners, state.last.get(rule.name), eligible)
         return Assignment(
             owner=owner,
             rule=rule.name,
