@@ -183,7 +183,11 @@ class SQLiteRepository(Generic[A]):
     def _load(self, row: sqlite3.Row | tuple[Any, ...]) -> A:
         doc_text, version, schema_version = row[0], row[1], row[2]
         return from_document(
-            self._table.record_type, json.loads(doc_text), int(version), int(schema_version)
+            self._table.record_type,
+            json.loads(doc_text),
+            int(version),
+            int(schema_version),
+            owned=True,
         )
 
     def get(self, id: str) -> A:

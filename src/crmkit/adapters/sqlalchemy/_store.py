@@ -536,7 +536,9 @@ class SQLAlchemyRepository(Generic[A]):
     def _load(self, row: Sequence[Any]) -> A:
         id, version, schema_version, text = row[0], row[1], row[2], row[3]
         document = _load_document(self._kind, str(id), str(text))
-        return from_document(self._record_type, document, int(version), int(schema_version))
+        return from_document(
+            self._record_type, document, int(version), int(schema_version), owned=True
+        )
 
     def get(self, id: str) -> A:
         """Return a fresh copy of the aggregate with ``id``; ``NotFoundError`` if there is none.
