@@ -1,0 +1,216 @@
+"""Domain events of the loyalty context: a membership's points and tier changes.
+
+A membership records one event per ledger entry it appends (earned, redeemed, adjusted, clawed
+back, expired, debt repaid) and one per tier change. ``entry`` is the ledger entry's ``seq``;
+``points`` are always the size of the change (a positive number) and the event's name says its
+direction. :class:`PointsEarned` carries the :class:`~crmkit.loyalty.program.EarnBreakdown`, so
+a notification can say which rules earned what.
+
+Example:
+    >>> from datetime import datetime, timezone
+    >>> e = PointsRedeemed(aggregate_id="mem_1", occurred_at=datetime(2026, 4, 1,
+    ...     tzinfo=timezone.utc), entry=7, reference="rdm_1", points=150, purpose="reward:mug")
+    >>> e.event_type, e.points
+    ('loyalty.PointsRedeemed', 150)
+
+.. versionadded:: 0.1.0
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import attrs
+
+from crmkit.kernel.events import DomainEvent
+from crmkit.kernel.money import Money
+from crmkit.loyalty.ledger import EntryKind
+from crmkit.loyalty.program import EarnBreakdown, ShortfallPolicy
+from crmkit.loyalty.tiers import TierChangeReason
+
+__all__ = [
+    "DebtRepaid",
+    "MembershipEnrolled",
+    "PointsAdjusted",
+    "PointsClawedBack",
+    "PointsEarned",
+    "PointsExpired",
+    "PointsRedeemed",
+    "TierChanged",
+    "TierGranted",
+]
+
+
+@attrs.frozen(kw_only=True)
+class MembershipEnrolled(DomainEvent):
+    """A customer joined a program; ``tier`` is the base tier (``None`` without tiers).
+
+    Example:
+        >>> MembershipEnrolled.event_type
+        'loyalty.MembershipEnrolled'
+
+    .. versionadded:: 0.1.0
+    """
+
+    event_type = "loyalty.MembershipEnrolled"
+    program_id: str
+    customer_id: str
+    tier: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class PointsEarned(DomainEvent):
+    """An order (``source`` ``earn``) or an activity (``activity``) earned points.
+
+    ``available_at`` and ``expires_at`` describe the new lot (``None`` when nothing was
+    earned, or the lot never expires).
+
+    Example:
+        >>> PointsEarned.event_type
+        'loyalty.PointsEarned'
+
+    .. versionadded:: 0.1.0
+    """
+
+    event_type = "loyalty.PointsEarned"
+    entry: int
+    source: EntryKind
+    reference: str
+    points: int
+    breakdown: EarnBreakdown
+    available_at: datetime | None = None
+    expires_at: datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class PointsRedeemed(DomainEvent):
+    """Points were spent; ``purpose`` says on what (a reward, a payment).
+
+    Example:
+        >>> PointsRedeemed.event_type
+        'loyalty.PointsRedeemed'
+
+    .. versionadded:: 0.1.0
+    """
+
+    event_type = "loyalty.PointsRedeemed"
+    entry: int
+    reference: str
+    points: int
+    purpose: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class PointsAdjusted(DomainEvent):
+    """Someone adjusted the points by hand (``points`` is signed here) for ``reason``.
+
+    Example:
+        >>> PointsAdjusted.event_type
+        'loyalty.PointsAdjusted'
+
+    .. versionadded:: 0.1.0
+    """
+
+    event_type = "loyalty.PointsAdjusted"
+    entry: int
+    reference: str
+    points: int
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class PointsClawedBack(DomainEvent):
+    """A refund took back points its order earned.
+
+    ``points`` is what the refund claws back in all; ``from_lots`` what came out of the
+    member's lots; the rest (``shortfall``) went to the negative balance, the debt, or was
+    written off, as ``policy`` says.
+
+    Example:
+        >>> PointsClawedBack.event_type
+        'loyalty.PointsClawedBack'
+
+    .. versionadded:: 0.1.0
+    """
+
+    event_type = "loyalty.PointsClawedBack"
+    entry: int
+    refund_id: str
+    order_id: str
+    refunded: Money
+    points: int
+    from_lots: int
+    shortfall: int
+    policy: ShortfallPolicy
+
+
+@attrs.frozen(kw_only=True)
+class PointsExpired(DomainEvent):
+    """What was left of the lots in ``lots`` expired (``occurred_at`` is the expiry instant).
+
+    Example:
+        >>> PointsExpired.event_type
+        'loyalty.PointsExpired'
+
+    .. versionadded:: 0.1.0
+    """
+
+    event_type = "loyalty.PointsExpired"
+    entry: int
+    points: int
+    lots: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class DebtRepaid(DomainEvent):
+    """Points that became available paid back a negative balance or a debt.
+
+    Example:
+        >>> DebtRepaid.event_type
+        'loyalty.DebtRepaid'
+
+    .. versionadded:: 0.1.0
+    """
+
+    event_type = "loyalty.DebtRepaid"
+    entry: int
+    points: int
+    lot: str
+
+
+@attrs.frozen(kw_only=True)
+class TierChanged(DomainEvent):
+    """The member's tier changed (the notification trigger reads ``reason`` ``upgrade``).
+
+    Example:
+        >>> TierChanged.event_type
+        'loyalty.TierChanged'
+
+    .. versionadded:: 0.1.0
+    """
+
+    event_type = "loyalty.TierChanged"
+    program_id: str
+    from_tier: str | None
+    to_tier: str
+    reason: TierChangeReason
+    value: Decimal | None = None
+
+
+@attrs.frozen(kw_only=True)
+class TierGranted(DomainEvent):
+    """Someone granted the member a tier by hand until ``until`` (``None``: no end).
+
+    Example:
+        >>> TierGranted.event_type
+        'loyalty.TierGranted'
+
+    .. versionadded:: 0.1.0
+    """
+
+    event_type = "loyalty.TierGranted"
+    reference: str
+    tier: str
+    reason: str
+    until: datetime | None = None
