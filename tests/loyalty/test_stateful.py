@@ -367,6 +367,7 @@ class MembershipMachine(RuleBasedStateMachine):
         self.qualifying: list[tuple[datetime, int, Decimal, int]] = []
         self.grants: list[tuple[datetime, datetime | None, int]] = []
         self.seen_entries: list[Any] = []
+        self.redemptions: dict[str, list[tuple[str, int]]] = {}
         self.n = 0
         return self.earn(first)
 
@@ -507,6 +508,7 @@ class MembershipMachine(RuleBasedStateMachine):
         entry = self.m.redeem(self.program, points, reference=reference, now=self.now)
         draws = self.model.draw(points)
         assert [(d.lot, d.points) for d in entry.draws] == draws
+        self.redemptions[reference] = draws
         for lot_id, _ in draws:  # never pending, never expired
             lot = self.model.lots[lot_id]
             assert lot.available_at <= self.now
@@ -598,6 +600,31 @@ class MembershipMachine(RuleBasedStateMachine):
         else:
             assert [(d.lot, d.points) for d in entry.draws] == self.model.draw(-points)
         return ("adjust", reference, points)
+
+    @precondition(lambda self: bool(self.redemptions))
+    @rule(data=st.data())
+    def reverse_redemption(self, data: st.DataObject) -> None:
+        """A reversed redemption gives its points back; lots that expired stay expired."""
+        reference = data.draw(st.sampled_from(sorted(self.redemptions)))
+        self.sync()
+        first = self.m.entry_for("restore", reference)
+        if first is not None:
+            before = self.snapshot()
+            assert self.m.reverse_redemption(self.program, reference, now=self.now) is first
+            assert self.snapshot() == before
+            return
+        entry = self.m.reverse_redemption(self.program, reference, now=self.now)
+        expected = []
+        for lot_id, points in self.redemptions[reference]:
+            lot = self.model.lots[lot_id]
+            if lot.expires_at is not None and lot.expires_at <= self.now:
+                continue  # expired meanwhile: stays expired
+            lot.remaining += points
+            expected.append((lot_id, points))
+        assert [(d.lot, d.points) for d in entry.draws] == expected
+        assert entry.points == sum(p for _, p in expected)
+        for lot_id, _ in expected:
+            self.model.repay(lot_id)
 
     @rule()
     def activity(self) -> None:

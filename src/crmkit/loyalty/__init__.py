@@ -8,7 +8,13 @@
   points with its expiry, and how queries avoid scanning history;
 * :class:`Membership`: the aggregate that earns, redeems, adjusts, claws back for refunds,
   expires and tracks the tier, idempotently on every outside reference;
-* :mod:`crmkit.loyalty.events`: the domain events it records.
+* :mod:`crmkit.loyalty.rewards`: the :class:`RewardCatalog`, :func:`redeem_reward` (vouchers
+  become single-use coupons through the app layer) and points as partial payment;
+* :mod:`crmkit.loyalty.referrals`: referral codes and the :class:`Referral` that rewards both
+  sides once the referee's first order is final;
+* :mod:`crmkit.loyalty.reports`: liability, breakage, members per tier, points expiring soon;
+* :mod:`crmkit.loyalty.events`: the domain events it records;
+* :data:`LOYALTY_PROGRAMS`, :data:`MEMBERSHIPS` and :data:`REFERRALS`: how stores keep them.
 
 Example:
     >>> from datetime import datetime, timedelta
@@ -39,6 +45,7 @@ Example:
 .. versionadded:: 0.1.0
 """
 
+from crmkit.loyalty._records import LOYALTY_PROGRAMS, MEMBERSHIPS, REFERRALS
 from crmkit.loyalty.ledger import (
     EntryKind,
     InsufficientPoints,
@@ -69,6 +76,36 @@ from crmkit.loyalty.program import (
     compute_activity,
     compute_earn,
 )
+from crmkit.loyalty.referrals import (
+    Referral,
+    ReferralGrant,
+    ReferralPolicy,
+    ReferralStatus,
+    referral_code,
+)
+from crmkit.loyalty.reports import (
+    BreakageEstimate,
+    ExpiringPoints,
+    PointsLiability,
+    TierCount,
+    breakage_estimate,
+    members_per_tier,
+    points_expiring,
+    points_liability,
+)
+from crmkit.loyalty.rewards import (
+    PointsPayment,
+    PointsPaymentRules,
+    Reward,
+    RewardCatalog,
+    RewardKind,
+    RewardRedemption,
+    pay_with_points,
+    points_for,
+    quote_points_payment,
+    redeem_reward,
+    reverse_reward,
+)
 from crmkit.loyalty.tiers import (
     DowngradeMode,
     QualifyingActivity,
@@ -88,6 +125,7 @@ __all__ = [
     "ActivityReward",
     "BaseRate",
     "BirthdayBonus",
+    "BreakageEstimate",
     "CampaignBonus",
     "CategoryMultiplier",
     "ContributionKind",
@@ -99,28 +137,54 @@ __all__ = [
     "EarnOrder",
     "EarnRules",
     "EntryKind",
+    "ExpiringPoints",
     "ExpiryKind",
     "ExpiryPolicy",
     "InsufficientPoints",
+    "LOYALTY_PROGRAMS",
     "LedgerEntry",
     "Lot",
     "LotDraw",
     "LoyaltyProgram",
+    "MEMBERSHIPS",
     "MemberContext",
     "Membership",
     "PointsBalance",
+    "PointsLiability",
+    "PointsPayment",
+    "PointsPaymentRules",
     "QualifyingActivity",
     "QualifyingMetric",
+    "REFERRALS",
+    "Referral",
+    "ReferralGrant",
+    "ReferralPolicy",
+    "ReferralStatus",
+    "Reward",
+    "RewardCatalog",
+    "RewardKind",
+    "RewardRedemption",
     "ShortfallPolicy",
     "Tier",
     "TierBenefits",
     "TierChange",
     "TierChangeReason",
+    "TierCount",
     "TierGrant",
     "TierModel",
     "TierPeriod",
     "TierStatus",
+    "breakage_estimate",
     "compute_activity",
     "compute_earn",
     "compute_tier",
+    "members_per_tier",
+    "pay_with_points",
+    "points_expiring",
+    "points_for",
+    "points_liability",
+    "quote_points_payment",
+    "redeem_reward",
+    "referral_code",
+    "reverse_reward",
 ]

@@ -37,6 +37,10 @@ __all__ = [
     "PointsEarned",
     "PointsExpired",
     "PointsRedeemed",
+    "RedemptionReversed",
+    "ReferralRegistered",
+    "ReferralRewarded",
+    "ReferralVoided",
     "TierChanged",
     "TierGranted",
 ]
@@ -99,6 +103,27 @@ class PointsRedeemed(DomainEvent):
     reference: str
     points: int
     purpose: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RedemptionReversed(DomainEvent):
+    """A redemption was reversed: ``points`` went back to lots, ``expired`` stayed expired.
+
+    ``reference`` is the redemption's id. The lots it drew from that expired since are not
+    revived; their share of the redemption is counted in ``expired``.
+
+    Example:
+        >>> RedemptionReversed.event_type
+        'loyalty.RedemptionReversed'
+
+    .. versionadded:: 0.1.0
+    """
+
+    event_type = "loyalty.RedemptionReversed"
+    entry: int
+    reference: str
+    points: int
+    expired: int = 0
 
 
 @attrs.frozen(kw_only=True)
@@ -214,3 +239,57 @@ class TierGranted(DomainEvent):
     tier: str
     reason: str
     until: datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ReferralRegistered(DomainEvent):
+    """``referee_id`` joined through ``referrer_id``'s referral ``code``.
+
+    Example:
+        >>> ReferralRegistered.event_type
+        'loyalty.ReferralRegistered'
+
+    .. versionadded:: 0.1.0
+    """
+
+    event_type = "loyalty.ReferralRegistered"
+    program_id: str
+    code: str
+    referrer_id: str
+    referee_id: str
+
+
+@attrs.frozen(kw_only=True)
+class ReferralRewarded(DomainEvent):
+    """The referee's first order ``order_id`` passed its pending period: both are rewarded.
+
+    Example:
+        >>> ReferralRewarded.event_type
+        'loyalty.ReferralRewarded'
+
+    .. versionadded:: 0.1.0
+    """
+
+    event_type = "loyalty.ReferralRewarded"
+    program_id: str
+    order_id: str
+    referrer_id: str
+    referrer_points: int
+    referee_id: str
+    referee_points: int
+
+
+@attrs.frozen(kw_only=True)
+class ReferralVoided(DomainEvent):
+    """The referee's first order was refunded in full before it qualified: no rewards.
+
+    Example:
+        >>> ReferralVoided.event_type
+        'loyalty.ReferralVoided'
+
+    .. versionadded:: 0.1.0
+    """
+
+    event_type = "loyalty.ReferralVoided"
+    program_id: str
+    order_id: str

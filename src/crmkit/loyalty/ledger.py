@@ -96,7 +96,10 @@ class EntryKind(StrEnum):
     * ``adjust``: a manual adjustment, with reason and actor (reference: the adjustment id);
     * ``reverse``: a refund's clawback (reference: the refund id; ``order_id`` the order);
     * ``expire``: what was left of the lots expiring at one instant;
-    * ``repay``: new points paying back a negative balance or debt (reference: the lot).
+    * ``repay``: new points paying back a negative balance or debt (reference: the lot);
+    * ``restore``: a reversed redemption giving its points back to the lots it drew from
+      (reference: the redemption's id; ``draws`` lists the lots given back to, and a lot that
+      expired meanwhile is left out: its points stay expired).
 
     Example:
         >>> EntryKind("reverse") is EntryKind.REVERSE
@@ -112,6 +115,7 @@ class EntryKind(StrEnum):
     REVERSE = "reverse"
     EXPIRE = "expire"
     REPAY = "repay"
+    RESTORE = "restore"
 
 
 def _kind(value: object) -> EntryKind:
@@ -390,6 +394,32 @@ class _LotBook:
             bucket = self.buckets[key] = deque()
             self.sums[key] = 0
         bucket.append(lot)
+        self.sums[key] += lot.remaining
+        self.available += lot.remaining
+
+    def restore(self, lot: Lot, points: int) -> None:
+        """Give ``points`` back to an available lot, live or revived (a reversed redemption).
+
+        A revived lot (not in ``lots``) takes its place in its bucket by availability and
+        entry, where a freshly loaded book would put it, so reloading never reorders draws.
+        """
+        key = _NEVER if lot.expires_at is None else _utc(lot.expires_at)
+        if lot.id in self.lots:
+            _set(lot, "remaining", lot.remaining + points)
+            self.sums[key] += points
+            self.available += points
+            return
+        self.lots[lot.id] = lot
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            self.add_available(lot)
+            return
+        order = (lot.available_at, lot.entry)
+        index = next(
+            (i for i, other in enumerate(bucket) if (other.available_at, other.entry) > order),
+            len(bucket),
+        )
+        bucket.insert(index, lot)
         self.sums[key] += lot.remaining
         self.available += lot.remaining
 

@@ -6,6 +6,8 @@ the host passes in, and ``now``):
 * :meth:`Membership.earn` an order's points (pending for the program's return window);
 * :meth:`Membership.reward_activity` points for a review or a survey;
 * :meth:`Membership.redeem` points for a reward or as payment (soonest-expiring lots first);
+* :meth:`Membership.reverse_redemption` to give a redemption's points back (lots that
+  expired meanwhile stay expired);
 * :meth:`Membership.adjust` points by hand, with a reason and an actor;
 * :meth:`Membership.reverse` an order's points for a refund, in proportion to what was
   refunded (the order's own lot first, then available lots, then the program's shortfall
@@ -106,6 +108,7 @@ from crmkit.loyalty.events import (
     PointsEarned,
     PointsExpired,
     PointsRedeemed,
+    RedemptionReversed,
     TierChanged,
     TierGranted,
 )
@@ -348,6 +351,24 @@ class Membership(Aggregate):
             )
 
     # ----- creation ----------------------------------------------------------------------------
+
+    @staticmethod
+    def id_for(program_id: str, customer_id: str) -> str:
+        """The id of ``customer_id``'s membership of ``program_id``: one card per program.
+
+        Stores refuse a second aggregate with the same id, so deriving it keeps a customer
+        from holding two memberships of one program.
+
+        Example:
+            >>> Membership.id_for("tea_club", "cus_1")
+            'mem_tea_club_cus_1'
+        """
+        check_id(program_id, "program_id")
+        check_id(customer_id, "customer_id")
+        plain = f"mem_{program_id}_{customer_id}"
+        if len(plain) <= 64:
+            return plain
+        return f"mem_{_digest(program_id, customer_id)}"
 
     @classmethod
     def enroll(
@@ -794,6 +815,115 @@ class Membership(Aggregate):
         _set(event, "points", points)
         _set(event, "purpose", purpose)
         self._events.append(event)
+        return entry
+
+    def reverse_redemption(
+        self,
+        program: LoyaltyProgram,
+        reference: str,
+        *,
+        now: datetime,
+        actor: str | None = None,
+    ) -> LedgerEntry:
+        """Give the points of redemption ``reference`` back to the lots it drew from.
+
+        The reversal is a new ``restore`` entry (the redemption's entry is never changed);
+        its ``draws`` list the lots given back to. Points drawn from a lot that has expired
+        by ``now`` stay expired: they would be gone had they not been spent. A lot that is
+        no longer live (spent to nothing) is rebuilt under its id with the availability and
+        expiry the program gives its earn date. Restored points pay back a negative balance
+        or debt first, as any new points do. The same reference twice returns the first
+        reversal.
+
+        Example:
+            >>> from datetime import datetime, timedelta, timezone
+            >>> from crmkit.kernel.money import Money
+            >>> from crmkit.loyalty.program import (BaseRate, EarnRules, ExpiryPolicy,
+            ...     LoyaltyProgram)
+            >>> program = LoyaltyProgram(id="p", name="P", currency="TWD",
+            ...     time_zone="UTC", point_value=Money("1", "TWD"),
+            ...     expiry=ExpiryPolicy(kind="rolling_months", months=1),
+            ...     earn=EarnRules(base=BaseRate(per=Money("100", "TWD"))))
+            >>> t0 = datetime(2026, 1, 10, tzinfo=timezone.utc)
+            >>> m = Membership.enroll(id="m", program=program, customer_id="c", now=t0)
+            >>> _ = m.adjust(program, 50, reference="a1", reason="gift", actor="u1", now=t0)
+            >>> _ = m.adjust(program, 50, reference="a2", reason="gift", actor="u1",
+            ...              now=t0 + timedelta(days=30))
+            >>> _ = m.redeem(program, 80, reference="rdm_1", now=t0 + timedelta(days=30))
+            >>> later = t0 + timedelta(days=40)   # lot-1 (50 points drawn) expired meanwhile
+            >>> e = m.reverse_redemption(program, "rdm_1", now=later)
+            >>> e.kind.value, e.points, e.draws, m.available(later)
+            ('restore', 30, (LotDraw(lot='lot-2', points=30),), 50)
+        """
+        now = self._begin(program, now, actor)
+        check_id(reference, "reference")
+        first = self._replay(EntryKind.RESTORE, reference, reference)
+        if first is not None:
+            return first
+        redemption = self._refs.get((EntryKind.REDEEM, reference))
+        if redemption is None:
+            raise RuleViolation(
+                f"membership {self.id!r} has no redemption {reference!r} to reverse",
+                details={"reference": reference},
+            )
+        self._advance(program, now)
+        book = self._book
+        restored: list[LotDraw] = []
+        revived: list[Lot] = []
+        expired = 0
+        for draw in redemption.draws:
+            lot = self.lots.get(draw.lot)
+            if lot is not None:
+                book.restore(lot, draw.points)
+                restored.append(draw)
+                revived.append(lot)
+                continue
+            source = self.entries[int(draw.lot.rsplit("-", 1)[1]) - 1]
+            expires_at = program.expires_at(source.at)
+            if expires_at is not None and expires_at <= self.as_of:
+                expired += draw.points
+                continue
+            pending = source.kind is EntryKind.EARN
+            available_at = source.at + program.pending_period if pending else source.at
+            lot = Lot(
+                id=draw.lot,
+                entry=source.seq,
+                kind=source.kind,
+                source=source.reference,
+                points=source.points,
+                remaining=draw.points,
+                earned_at=source.at,
+                available_at=min(available_at, self.as_of),
+                expires_at=expires_at,
+            )
+            book.restore(lot, draw.points)
+            restored.append(draw)
+            revived.append(lot)
+        seq = len(self.entries) + 1
+        points = sum(d.points for d in restored)
+        entry = LedgerEntry(
+            seq=seq,
+            kind=EntryKind.RESTORE,
+            reference=reference,
+            at=now,
+            points=points,
+            draws=restored,
+            purpose=redemption.purpose,
+            actor=actor,
+            fingerprint=reference,
+        )
+        self._append(entry)
+        self._emit(
+            RedemptionReversed,
+            occurred_at=now,
+            actor=actor,
+            entry=seq,
+            reference=reference,
+            points=points,
+            expired=expired,
+        )
+        for lot in revived:
+            self._repay(lot, now, actor)
         return entry
 
     def adjust(
