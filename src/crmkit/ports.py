@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from crmkit.notifications.delivery import Delivery
     from crmkit.pipeline import Opportunity, Pipeline
     from crmkit.pricing import Coupon, DiscountRuleSet, PriceBook, Product, Quote
+    from crmkit.service import Complaint, StoredCalendar, StoredSlaPolicySet
+    from crmkit.service.maintenance import MaintenanceContract, WorkOrder
 
 __all__ = [
     "AccessPolicy",
@@ -135,6 +137,11 @@ class UnitOfWork(Protocol):
     discount_rule_sets: Repository[DiscountRuleSet]
     coupons: Repository[Coupon]
     quotes: Repository[Quote]
+    complaints: Repository[Complaint]
+    business_calendars: Repository[StoredCalendar]
+    sla_policy_sets: Repository[StoredSlaPolicySet]
+    maintenance_contracts: Repository[MaintenanceContract]
+    work_orders: Repository[WorkOrder]
 
     def __enter__(self) -> UnitOfWork: ...
 

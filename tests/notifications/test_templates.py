@@ -40,6 +40,9 @@ REQUIRED_KEYS = {
     "quote_expiring",
     "maintenance_due",
     "complaint_acknowledged",
+    "sla_resolution_due",
+    "maintenance_renewal_due",
+    "csat_survey",
 }
 
 #: A realistic value per placeholder name used by the built-in templates.
@@ -58,6 +61,7 @@ SAMPLE: dict[str, Any] = {
     "points": 1200,
     "quote": "Q-1024",
     "asset": "Espresso machine EM-3",
+    "contract": "MC-2026-007",
 }
 
 

@@ -36,6 +36,13 @@ from crmkit.notifications.delivery import DELIVERIES
 from crmkit.pipeline import OPPORTUNITIES, PIPELINES
 from crmkit.pricing import COUPONS, DISCOUNT_RULE_SETS, PRICE_BOOKS, PRODUCTS, QUOTES
 from crmkit.serialization import structure, unstructure
+from crmkit.service import (
+    BUSINESS_CALENDARS,
+    COMPLAINTS,
+    MAINTENANCE_CONTRACTS,
+    SLA_POLICY_SETS,
+    WORK_ORDERS,
+)
 
 __all__ = [
     "RECORD_TYPES",
@@ -68,6 +75,11 @@ RECORD_TYPES: tuple[RecordType[Any], ...] = (
     DISCOUNT_RULE_SETS,
     COUPONS,
     QUOTES,
+    COMPLAINTS,
+    BUSINESS_CALENDARS,
+    SLA_POLICY_SETS,
+    MAINTENANCE_CONTRACTS,
+    WORK_ORDERS,
 )
 
 #: The record types every store must keep (a host may add its own beside them).
@@ -296,8 +308,9 @@ def check_record_types(record_types: object) -> dict[str, RecordType[Any]]:
 
     Example:
         >>> sorted(check_record_types(RECORD_TYPES))
-        ['contacts', 'coupons', 'customers', 'deliveries', 'discount_rule_sets', 'interactions',
-         'leads', 'opportunities', 'pipelines', 'price_books', 'products', 'quotes']
+        ['business_calendars', 'complaints', 'contacts', 'coupons', 'customers', 'deliveries',
+         'discount_rule_sets', 'interactions', 'leads', 'maintenance_contracts', 'opportunities',
+         'pipelines', 'price_books', 'products', 'quotes', 'sla_policy_sets', 'work_orders']
         >>> check_record_types([])
         Traceback (most recent call last):
         ...

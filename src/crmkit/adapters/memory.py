@@ -68,6 +68,8 @@ from crmkit.notifications.delivery import Delivery
 from crmkit.pipeline import Opportunity, Pipeline
 from crmkit.ports import Notification, OutboxEntry, Person, Repository
 from crmkit.pricing import Coupon, DiscountRuleSet, PriceBook, Product, Quote
+from crmkit.service import Complaint, StoredCalendar, StoredSlaPolicySet
+from crmkit.service.maintenance import MaintenanceContract, WorkOrder
 
 if TYPE_CHECKING:
     from crmkit.ports import Notifier, Store, UnitOfWork
@@ -113,7 +115,9 @@ class MemoryStore:
         >>> store = MemoryStore()
         >>> [rt.name for rt in store.record_types]
         ['customers', 'contacts', 'interactions', 'deliveries', 'leads', 'pipelines',
-         'opportunities', 'products', 'price_books', 'discount_rule_sets', 'coupons', 'quotes']
+         'opportunities', 'products', 'price_books', 'discount_rule_sets', 'coupons', 'quotes',
+         'complaints', 'business_calendars', 'sla_policy_sets', 'maintenance_contracts',
+         'work_orders']
         >>> MemoryStore(record_types=())
         Traceback (most recent call last):
         ...
@@ -430,6 +434,11 @@ class MemoryUnitOfWork:
     discount_rule_sets: Repository[DiscountRuleSet]
     coupons: Repository[Coupon]
     quotes: Repository[Quote]
+    complaints: Repository[Complaint]
+    business_calendars: Repository[StoredCalendar]
+    sla_policy_sets: Repository[StoredSlaPolicySet]
+    maintenance_contracts: Repository[MaintenanceContract]
+    work_orders: Repository[WorkOrder]
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -450,6 +459,11 @@ class MemoryUnitOfWork:
         self.discount_rule_sets = self._repositories["discount_rule_sets"]
         self.coupons = self._repositories["coupons"]
         self.quotes = self._repositories["quotes"]
+        self.complaints = self._repositories["complaints"]
+        self.business_calendars = self._repositories["business_calendars"]
+        self.sla_policy_sets = self._repositories["sla_policy_sets"]
+        self.maintenance_contracts = self._repositories["maintenance_contracts"]
+        self.work_orders = self._repositories["work_orders"]
 
     def repository(self, record_type: RecordType[A]) -> MemoryRepository[A]:
         """Return the repository for ``record_type`` (for record types beyond crmkit's own).

@@ -70,6 +70,8 @@ from crmkit.pipeline import Opportunity, Pipeline
 from crmkit.ports import OutboxEntry, Repository
 from crmkit.pricing import Coupon, DiscountRuleSet, PriceBook, Product, Quote
 from crmkit.serialization import dumps, structure, to_json
+from crmkit.service import Complaint, StoredCalendar, StoredSlaPolicySet
+from crmkit.service.maintenance import MaintenanceContract, WorkOrder
 
 __all__ = ["SQLiteOutbox", "SQLiteRepository", "SQLiteStore", "SQLiteUnitOfWork"]
 
@@ -461,6 +463,11 @@ class SQLiteUnitOfWork:
     discount_rule_sets: Repository[DiscountRuleSet]
     coupons: Repository[Coupon]
     quotes: Repository[Quote]
+    complaints: Repository[Complaint]
+    business_calendars: Repository[StoredCalendar]
+    sla_policy_sets: Repository[StoredSlaPolicySet]
+    maintenance_contracts: Repository[MaintenanceContract]
+    work_orders: Repository[WorkOrder]
 
     def __init__(self, store: SQLiteStore) -> None:
         self._store = store

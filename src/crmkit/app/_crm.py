@@ -12,6 +12,7 @@ import attrs
 from crmkit.app.leads import CaptureResult, LeadConversion
 from crmkit.app.messagebus import MessageBus
 from crmkit.app.quotes import QuoteExpiryRun
+from crmkit.app.service import CompensationOutcome, SlaCheckRun
 from crmkit.customers import (
     Channel,
     Contact,
@@ -33,6 +34,7 @@ from crmkit.customers.commands import (
 )
 from crmkit.errors import ValidationError
 from crmkit.kernel import _validators as v
+from crmkit.kernel.calendar import BusinessCalendar
 from crmkit.kernel.ids import IdGenerator, check_id
 from crmkit.kernel.money import Money
 from crmkit.kernel.query import Op, Page, Query
@@ -91,6 +93,58 @@ from crmkit.pricing.commands import (
     UpsertPriceBook,
     UpsertProduct,
 )
+from crmkit.service import (
+    CancelReason,
+    CaseStatus,
+    CompensationKind,
+    Complaint,
+    Impact,
+    PublicCaseView,
+    StoredCalendar,
+    StoredSlaPolicySet,
+    Urgency,
+)
+from crmkit.service import Channel as CaseChannel
+from crmkit.service.commands import (
+    AcknowledgeComplaint,
+    AddComplaintNote,
+    AssignComplaint,
+    CancelComplaint,
+    CancelWorkOrder,
+    CheckSlaBreaches,
+    CloseComplaint,
+    CompleteWorkOrder,
+    DispatchWorkOrder,
+    FileComplaint,
+    GrantCompensation,
+    ListRenewalsDue,
+    ListUpcomingServices,
+    OpenWorkOrder,
+    RecordCsat,
+    RecordCustomerMessage,
+    RecordWorkOrderPart,
+    RenewMaintenanceContract,
+    ReopenComplaint,
+    ReplyToComplaint,
+    ResolveComplaint,
+    SaveBusinessCalendar,
+    SaveSlaPolicySet,
+    ShowComplaintSla,
+    ShowPublicComplaint,
+    SignMaintenanceContract,
+    StartComplaintWork,
+    StartWorkOrder,
+)
+from crmkit.service.maintenance import (
+    Equipment,
+    MaintenanceContract,
+    RenewalDue,
+    ScheduledVisit,
+    ServicePlan,
+    WorkOrder,
+    WorkOrderKind,
+)
+from crmkit.service.sla import SlaPolicySet, SlaStatus
 
 __all__ = ["CRM"]
 
@@ -1124,6 +1178,755 @@ class CRM:
         .. versionadded:: 0.1.0
         """
         return self._run(ReviseQuote(quote_id, valid_until=valid_until, actor=actor), Quote)
+
+    # ----- complaints ----------------------------------------------------------------------
+    def file_complaint(
+        self,
+        customer_id: str,
+        subject: str,
+        *,
+        category: str,
+        channel: CaseChannel | str,
+        impact: Impact | str = "medium",
+        urgency: Urgency | str = "medium",
+        description: str | None = None,
+        contact_id: str | None = None,
+        product_ref: str | None = None,
+        order_ref: str | None = None,
+        customer_tier: str | None = None,
+        owner: str | None = None,
+        team: str | None = None,
+        reference: str | None = None,
+        filed_at: datetime | None = None,
+        actor: str | None = None,
+    ) -> Complaint:
+        """File a complaint for a stored customer and return it.
+
+        The priority comes from the complaint policy's impact x urgency matrix, the owner from
+        the assignment rules (unless given), and a ``reference`` that exists returns its case
+        instead of filing twice (see :func:`crmkit.app.service.file_complaint`). ``channel``
+        is ``"phone"``, ``"email"``, ``"web_form"``, ``"chat"``, ``"social"`` or
+        ``"in_store"``.
+
+        Example:
+            >>> from crmkit.app.service import _example_crm
+            >>> crm, customer = _example_crm()
+            >>> case = crm.file_complaint(customer.id, "Parcel never arrived",
+            ...     category="delivery", channel="web_form", impact="high", urgency="medium",
+            ...     order_ref="SO-7781")
+            >>> case.reference, case.status.value, case.priority.value, case.owner
+            ('CS-000001', 'new', 'high', 'u_amy')
+
+        .. versionadded:: 0.1.0
+        """
+        command = FileComplaint(
+            customer_id,
+            subject,
+            category=category,
+            channel=channel,
+            impact=impact,
+            urgency=urgency,
+            description=description,
+            contact_id=contact_id,
+            product_ref=product_ref,
+            order_ref=order_ref,
+            customer_tier=customer_tier,
+            owner=owner,
+            team=team,
+            reference=reference,
+            filed_at=filed_at,
+            actor=actor,
+        )
+        return self._run(command, Complaint)
+
+    def acknowledge_complaint(
+        self,
+        case_id: str,
+        *,
+        owner: str | None = None,
+        team: str | None = None,
+        actor: str | None = None,
+    ) -> Complaint:
+        """Acknowledge a new case; it needs an owner: this one, its own, or the rules' choice.
+
+        Example:
+            >>> from crmkit.app.service import _example_case
+            >>> crm, case = _example_case(acknowledged=False)
+            >>> case = crm.acknowledge_complaint(case.id, actor="u_amy")
+            >>> case.status.value, case.owner
+            ('acknowledged', 'u_amy')
+
+        .. versionadded:: 0.1.0
+        """
+        command = AcknowledgeComplaint(case_id, owner=owner, team=team, actor=actor)
+        return self._run(command, Complaint)
+
+    def assign_complaint(
+        self,
+        case_id: str,
+        owner: str | None = None,
+        *,
+        team: str | None = None,
+        reason: str = "assigned by hand",
+        actor: str | None = None,
+    ) -> Complaint:
+        """Give a case to ``owner`` (and ``team``), or, with no owner, to the rules' choice.
+
+        Example:
+            >>> from crmkit.app.service import _example_case
+            >>> crm, case = _example_case()
+            >>> crm.assign_complaint(case.id, "u_bob", reason="back from leave").owner
+            'u_bob'
+
+        .. versionadded:: 0.1.0
+        """
+        command = AssignComplaint(case_id, owner, team=team, reason=reason, actor=actor)
+        return self._run(command, Complaint)
+
+    def reply_to_complaint(
+        self,
+        case_id: str,
+        body: str,
+        *,
+        by: str | None = None,
+        wait_for_customer: bool = False,
+        actor: str | None = None,
+    ) -> Complaint:
+        """Send the customer a public reply (``by``: the agent, default ``actor``).
+
+        With ``wait_for_customer=True`` the case waits for the customer and its SLA clocks
+        pause until :meth:`record_customer_message`.
+
+        Example:
+            >>> from crmkit.app.service import _example_case
+            >>> crm, case = _example_case()
+            >>> case = crm.reply_to_complaint(case.id, "We are tracing it.", by="u_amy")
+            >>> [m.body for m in case.messages], case.first_response_at == crm.clock.now()
+            (['We are tracing it.'], True)
+
+        .. versionadded:: 0.1.0
+        """
+        command = ReplyToComplaint(
+            case_id, body, by=by, wait_for_customer=wait_for_customer, actor=actor
+        )
+        return self._run(command, Complaint)
+
+    def record_customer_message(
+        self, case_id: str, body: str, *, actor: str | None = None
+    ) -> Complaint:
+        """Record what the customer wrote; a case waiting for them resumes.
+
+        Example:
+            >>> from crmkit.app.service import _example_case
+            >>> crm, case = _example_case()
+            >>> _ = crm.reply_to_complaint(case.id, "Order number?", by="u_amy",
+            ...                            wait_for_customer=True)
+            >>> crm.record_customer_message(case.id, "SO-7781").status.value
+            'in_progress'
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(RecordCustomerMessage(case_id, body, actor=actor), Complaint)
+
+    def add_complaint_note(
+        self, case_id: str, body: str, *, by: str | None = None, actor: str | None = None
+    ) -> Complaint:
+        """Add an internal note (colleagues see it; the customer never does).
+
+        Example:
+            >>> from crmkit.app.service import _example_case
+            >>> crm, case = _example_case()
+            >>> crm.add_complaint_note(case.id, "VIP, handle with care", by="u_amy").notes[0].by
+            'u_amy'
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(AddComplaintNote(case_id, body, by=by, actor=actor), Complaint)
+
+    def start_complaint_work(self, case_id: str, *, actor: str | None = None) -> Complaint:
+        """Move an acknowledged case to ``in_progress``.
+
+        Example:
+            >>> from crmkit.app.service import _example_case
+            >>> crm, case = _example_case()
+            >>> crm.start_complaint_work(case.id).status.value
+            'in_progress'
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(StartComplaintWork(case_id, actor=actor), Complaint)
+
+    def resolve_complaint(
+        self,
+        case_id: str,
+        summary: str,
+        *,
+        root_cause: str | None = None,
+        actor: str | None = None,
+    ) -> Complaint:
+        """Resolve a case in progress with a summary and, optionally, its root cause.
+
+        Example:
+            >>> from crmkit.app.service import _example_case
+            >>> crm, case = _example_case(working=True)
+            >>> crm.resolve_complaint(case.id, "Re-shipped", root_cause="carrier_delay"
+            ...                       ).resolution
+            'Re-shipped'
+
+        .. versionadded:: 0.1.0
+        """
+        command = ResolveComplaint(case_id, summary, root_cause=root_cause, actor=actor)
+        return self._run(command, Complaint)
+
+    def close_complaint(self, case_id: str, *, actor: str | None = None) -> Complaint:
+        """Close a resolved case.
+
+        Example:
+            >>> from crmkit.app.service import _example_case
+            >>> crm, case = _example_case()
+            >>> crm.close_complaint(case.id)
+            Traceback (most recent call last):
+            ...
+            crmkit.errors.RuleViolation: cannot move case 'CS-000001' from 'acknowledged' to
+            'closed'; from 'acknowledged' it may move to 'in_progress', 'cancelled'
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(CloseComplaint(case_id, actor=actor), Complaint)
+
+    def reopen_complaint(self, case_id: str, reason: str, *, actor: str | None = None) -> Complaint:
+        """Reopen a resolved or closed case within the policy's window; its history is kept.
+
+        Example:
+            >>> from crmkit.app.service import _example_case
+            >>> crm, case = _example_case(working=True)
+            >>> _ = crm.resolve_complaint(case.id, "Re-shipped")
+            >>> case = crm.reopen_complaint(case.id, "still not here")
+            >>> case.status.value, case.reopened
+            ('in_progress', 1)
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(ReopenComplaint(case_id, reason, actor=actor), Complaint)
+
+    def cancel_complaint(
+        self,
+        case_id: str,
+        reason: CancelReason | str,
+        *,
+        note: str,
+        duplicate_of: str | None = None,
+        actor: str | None = None,
+    ) -> Complaint:
+        """Cancel a case as a ``"duplicate"`` (of ``duplicate_of``) or as ``"spam"``.
+
+        Example:
+            >>> from crmkit.app.service import _example_case
+            >>> crm, case = _example_case(acknowledged=False)
+            >>> crm.cancel_complaint(case.id, "spam", note="advertising").status.value
+            'cancelled'
+
+        .. versionadded:: 0.1.0
+        """
+        command = CancelComplaint(
+            case_id, reason, note=note, duplicate_of=duplicate_of, actor=actor
+        )
+        return self._run(command, Complaint)
+
+    def grant_compensation(
+        self,
+        case_id: str,
+        reference: str,
+        kind: CompensationKind | str,
+        *,
+        approver_role: str,
+        amount: Money | None = None,
+        points: int | None = None,
+        description: str | None = None,
+        actor: str | None = None,
+    ) -> CompensationOutcome:
+        """Grant compensation approved by ``actor`` as ``approver_role``, once per ``reference``.
+
+        ``kind`` is ``"refund"``, ``"voucher"`` (it becomes a single-use coupon),
+        ``"goodwill_points"`` (through the ``ServiceHooks.goodwill_points`` hook),
+        ``"upgrade"`` or ``"replacement"``. See
+        :func:`crmkit.app.service.grant_compensation`.
+
+        Example:
+            >>> from crmkit.app.service import _example_case
+            >>> crm, case = _example_case()
+            >>> outcome = crm.grant_compensation(case.id, "comp-1", "voucher",
+            ...     approver_role="team_lead", amount=Money("300", "TWD"), actor="u_lead")
+            >>> outcome.compensation.amount, outcome.coupon.usage_limit
+            (Money('300', 'TWD'), 1)
+            >>> crm.grant_compensation(case.id, "comp-2", "voucher",
+            ...     approver_role="team_lead", amount=Money("1500", "TWD"), actor="u_lead")
+            Traceback (most recent call last):
+            ...
+            crmkit.errors.RuleViolation: role 'team_lead' may grant a voucher of at most 1000
+            TWD, not 1500 TWD; ask a role with a higher limit
+
+        .. versionadded:: 0.1.0
+        """
+        command = GrantCompensation(
+            case_id,
+            reference=reference,
+            kind=kind,
+            approver_role=approver_role,
+            amount=amount,
+            points=points,
+            description=description,
+            actor=actor,
+        )
+        return self._run(command, CompensationOutcome)
+
+    def record_csat(
+        self,
+        case_id: str,
+        score: int,
+        *,
+        comment: str | None = None,
+        survey_ref: str | None = None,
+        actor: str | None = None,
+    ) -> Complaint:
+        """Record the customer's 1-5 satisfaction score on a resolved or closed case (once).
+
+        Example:
+            >>> from crmkit.app.service import _example_case
+            >>> crm, case = _example_case(working=True)
+            >>> _ = crm.resolve_complaint(case.id, "Re-shipped")
+            >>> crm.record_csat(case.id, 4, comment="took a while").csat.comment
+            'took a while'
+
+        .. versionadded:: 0.1.0
+        """
+        command = RecordCsat(case_id, score, comment=comment, survey_ref=survey_ref, actor=actor)
+        return self._run(command, Complaint)
+
+    def complaint_sla(
+        self, case_id: str, *, at: datetime | None = None, actor: str | None = None
+    ) -> SlaStatus:
+        """Both SLA clocks of a case at ``at`` (default: now), computed from its history.
+
+        Each clock explains itself: start, pauses, calendar, target, elapsed, remaining and
+        deadline (``.explain()``).
+
+        Example:
+            >>> from datetime import timedelta
+            >>> from crmkit.app.service import _example_case
+            >>> crm, case = _example_case()
+            >>> _ = crm.clock.advance(timedelta(hours=5))
+            >>> status = crm.complaint_sla(case.id)
+            >>> status.policy, status.first_response.state.value, status.calendar
+            ('standard', 'breached', 'Taipei desk')
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(ShowComplaintSla(case_id, at=at, actor=actor), SlaStatus)
+
+    def public_complaint_view(
+        self, reference: str, *, customer_id: str | None = None, actor: str | None = None
+    ) -> PublicCaseView:
+        """A case by its public reference, as its customer may see it (and nothing more).
+
+        Give the signed-in customer's ``customer_id`` so another customer's case is not found.
+
+        Example:
+            >>> from crmkit.app.service import _example_case
+            >>> crm, case = _example_case()
+            >>> view = crm.public_complaint_view(case.reference, customer_id=case.customer_id)
+            >>> view.reference, view.expected_next_update.isoformat()
+            ('CS-000001', '2026-01-05T13:00:00+08:00')
+
+        .. versionadded:: 0.1.0
+        """
+        command = ShowPublicComplaint(reference, customer_id=customer_id, actor=actor)
+        return self._run(command, PublicCaseView)
+
+    def check_sla_breaches(self, *, actor: str | None = None) -> SlaCheckRun:
+        """Record every SLA breach and escalation the open cases reached (run it on a schedule).
+
+        Example:
+            >>> from datetime import timedelta
+            >>> from crmkit.app.service import _example_case
+            >>> crm, case = _example_case()
+            >>> _ = crm.clock.advance(timedelta(days=3))
+            >>> run = crm.check_sla_breaches(actor="scheduler")
+            >>> run.checked, sorted(target for _, target in run.breached)
+            (1, ['first_response', 'resolution'])
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(CheckSlaBreaches(actor=actor), SlaCheckRun)
+
+    def save_business_calendar(
+        self, calendar_id: str, calendar: BusinessCalendar, *, actor: str | None = None
+    ) -> StoredCalendar:
+        """Store a business calendar under ``calendar_id`` (add it, or replace the stored one).
+
+        Name it in ``ServiceSettings.calendar_id`` or ``team_calendars`` to use it.
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> from crmkit.kernel.calendar import BusinessCalendar
+            >>> crm = bootstrap()
+            >>> stored = crm.save_business_calendar("cal_ldn", BusinessCalendar.office_hours(
+            ...     "Europe/London", ("09:00", "17:30")), actor="u_admin")
+            >>> stored.calendar.timezone, stored.updated_by
+            ('Europe/London', 'u_admin')
+
+        .. versionadded:: 0.1.0
+        """
+        command = SaveBusinessCalendar(calendar_id, calendar, actor=actor)
+        return self._run(command, StoredCalendar)
+
+    def save_sla_policy_set(
+        self, policy_set_id: str, policies: SlaPolicySet, *, actor: str | None = None
+    ) -> StoredSlaPolicySet:
+        """Store an SLA policy set under ``policy_set_id`` (add it, or replace the stored one).
+
+        Name it in ``ServiceSettings.sla_policy_set_id`` to use it.
+
+        Example:
+            >>> from datetime import timedelta
+            >>> from crmkit import bootstrap
+            >>> from crmkit.service.sla import SlaPolicy, SlaPolicySet
+            >>> crm = bootstrap()
+            >>> crm.save_sla_policy_set("sla_default", SlaPolicySet(default="std", policies=[
+            ...     SlaPolicy(name="std", first_response=timedelta(hours=8),
+            ...               resolution=timedelta(hours=40))])).version
+            1
+
+        .. versionadded:: 0.1.0
+        """
+        command = SaveSlaPolicySet(policy_set_id, policies, actor=actor)
+        return self._run(command, StoredSlaPolicySet)
+
+    def get_complaint(self, id: str) -> Complaint:
+        """Return the case with ``id`` (``NotFoundError`` if there is none).
+
+        Example:
+            >>> from crmkit.app.service import _example_case
+            >>> crm, case = _example_case()
+            >>> crm.get_complaint(case.id).subject
+            'Parcel never arrived'
+
+        .. versionadded:: 0.1.0
+        """
+        check_id(id, "id")
+        with self.store.unit_of_work() as uow:
+            return uow.complaints.get(id)
+
+    def find_complaints(
+        self,
+        *,
+        customer_id: str | None = None,
+        status: CaseStatus | str | None = None,
+        owner: str | None = None,
+        team: str | None = None,
+        open_only: bool = False,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[Complaint]:
+        """Return one page of cases, newest first; every filter given must hold.
+
+        Args:
+            customer_id: the customer's cases.
+            status: ``"new"``, ``"acknowledged"``, ``"in_progress"``,
+                ``"awaiting_customer"``, ``"resolved"``, ``"closed"`` or ``"cancelled"``.
+            owner: the cases this user owns.
+            team: the cases of this team.
+            open_only: only the cases someone still has to work on.
+            limit: page size, 1 to 1000.
+            cursor: ``next_cursor`` of the previous page, to get the next one.
+
+        Example:
+            >>> from crmkit.app.service import _example_case
+            >>> crm, case = _example_case()
+            >>> [c.id for c in crm.find_complaints(owner="u_amy", open_only=True).items]
+            ['case_000001']
+
+        .. versionadded:: 0.1.0
+        """
+        query = Query().order("-filed_at", "-id").take(limit)
+        if customer_id is not None:
+            query = query.filter("customer_id", Op.EQ, check_id(customer_id, "customer_id"))
+        if status is not None:
+            wanted = v.to_enum(CaseStatus, "status")(status)
+            query = query.filter("status", Op.EQ, wanted.value)
+        if owner is not None:
+            query = query.filter("owner", Op.EQ, check_id(owner, "owner"))
+        if team is not None:
+            query = query.filter("team", Op.EQ, _optional_search_text(team, "team"))
+        if not isinstance(open_only, bool):
+            raise ValidationError(
+                f"must be True or False, not {type(open_only).__name__}", path="open_only"
+            )
+        if open_only:
+            query = query.filter("is_open", Op.EQ, True)
+        if cursor is not None and not isinstance(cursor, str):
+            raise ValidationError(
+                f"must be a cursor string or None, not {type(cursor).__name__}", path="cursor"
+            )
+        query = query.after(cursor)
+        with self.store.unit_of_work() as uow:
+            return uow.complaints.query(query)
+
+    # ----- maintenance contracts and work orders ---------------------------------------------
+    def sign_maintenance_contract(
+        self,
+        customer_id: str,
+        equipment: Iterable[Equipment],
+        plan: ServicePlan,
+        *,
+        starts_on: date,
+        ends_on: date,
+        renewal_notice: timedelta = timedelta(days=60),
+        actor: str | None = None,
+    ) -> MaintenanceContract:
+        """Sign a maintenance contract covering a customer's equipment under a service plan.
+
+        Example:
+            >>> from datetime import date
+            >>> from crmkit.app.service import _example_crm
+            >>> from crmkit.service.maintenance import Equipment, ServicePlan
+            >>> crm, customer = _example_crm()
+            >>> contract = crm.sign_maintenance_contract(customer.id,
+            ...     [Equipment(serial="AC-0042", model="Daikin FTXM35", site="Taipei office",
+            ...                installed_on=date(2025, 10, 9))],
+            ...     ServicePlan(name="yearly", rule="FREQ=YEARLY"),
+            ...     starts_on=date(2025, 10, 9), ends_on=date(2026, 10, 8))
+            >>> contract.plan.name, contract.is_active(date(2026, 1, 5))
+            ('yearly', True)
+
+        .. versionadded:: 0.1.0
+        """
+        command = SignMaintenanceContract(
+            customer_id,
+            equipment,
+            plan,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            renewal_notice=renewal_notice,
+            actor=actor,
+        )
+        return self._run(command, MaintenanceContract)
+
+    def renew_maintenance_contract(
+        self, contract_id: str, until: date, *, actor: str | None = None
+    ) -> MaintenanceContract:
+        """Extend a contract to ``until``.
+
+        Example:
+            >>> from datetime import date
+            >>> from crmkit.app.service import _example_contract
+            >>> crm, contract = _example_contract()
+            >>> crm.renew_maintenance_contract(contract.id, date(2027, 1, 1))
+            Traceback (most recent call last):
+            ...
+            crmkit.errors.RuleViolation: contract 'mc_000001' already runs to 2027-10-08; a
+            renewal extends it beyond that, not to 2027-01-01
+
+        .. versionadded:: 0.1.0
+        """
+        command = RenewMaintenanceContract(contract_id, until, actor=actor)
+        return self._run(command, MaintenanceContract)
+
+    def open_work_order(
+        self,
+        serial: str,
+        kind: WorkOrderKind | str,
+        summary: str,
+        *,
+        contract_id: str | None = None,
+        case_id: str | None = None,
+        actor: str | None = None,
+    ) -> WorkOrder:
+        """Open a work order on a piece of equipment, for a contract, a case, or on its own.
+
+        ``kind`` is ``"maintenance"``, ``"repair"``, ``"installation"`` or ``"inspection"``.
+
+        Example:
+            >>> from crmkit.app.service import _example_contract
+            >>> crm, contract = _example_contract()
+            >>> crm.open_work_order("AC-0042", "repair", "noisy fan", contract_id=contract.id
+            ...                     ).status.value
+            'open'
+
+        .. versionadded:: 0.1.0
+        """
+        command = OpenWorkOrder(
+            serial, kind, summary, contract_id=contract_id, case_id=case_id, actor=actor
+        )
+        return self._run(command, WorkOrder)
+
+    def dispatch_work_order(
+        self,
+        work_order_id: str,
+        technician: str,
+        *,
+        start: datetime,
+        end: datetime,
+        actor: str | None = None,
+    ) -> WorkOrder:
+        """Send a technician for the window ``start``-``end`` (again: reschedule).
+
+        Example:
+            >>> from datetime import timedelta
+            >>> from crmkit.app.service import _example_work_order
+            >>> crm, job = _example_work_order()
+            >>> at = crm.clock.now() + timedelta(days=2)
+            >>> crm.dispatch_work_order(job.id, "u_tech", start=at, end=at + timedelta(hours=2)
+            ...                         ).window_start == at
+            True
+
+        .. versionadded:: 0.1.0
+        """
+        command = DispatchWorkOrder(work_order_id, technician, start=start, end=end, actor=actor)
+        return self._run(command, WorkOrder)
+
+    def start_work_order(self, work_order_id: str, *, actor: str | None = None) -> WorkOrder:
+        """The technician starts the work.
+
+        Example:
+            >>> from datetime import timedelta
+            >>> from crmkit.app.service import _example_work_order
+            >>> crm, job = _example_work_order()
+            >>> now = crm.clock.now()
+            >>> _ = crm.dispatch_work_order(job.id, "u_tech", start=now,
+            ...                             end=now + timedelta(hours=2))
+            >>> crm.start_work_order(job.id, actor="u_tech").status.value
+            'in_progress'
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(StartWorkOrder(work_order_id, actor=actor), WorkOrder)
+
+    def record_work_order_part(
+        self,
+        work_order_id: str,
+        sku: str,
+        quantity: int,
+        *,
+        description: str | None = None,
+        serial: str | None = None,
+        actor: str | None = None,
+    ) -> WorkOrder:
+        """Record a part used on a work order in progress.
+
+        Example:
+            >>> from crmkit.app.service import _example_work_order
+            >>> crm, job = _example_work_order(started=True)
+            >>> crm.record_work_order_part(job.id, "FLT-200", 2).parts[0].sku
+            'FLT-200'
+
+        .. versionadded:: 0.1.0
+        """
+        command = RecordWorkOrderPart(
+            work_order_id, sku, quantity, description=description, serial=serial, actor=actor
+        )
+        return self._run(command, WorkOrder)
+
+    def complete_work_order(
+        self, work_order_id: str, notes: str, *, actor: str | None = None
+    ) -> WorkOrder:
+        """Complete the work with resolution notes.
+
+        Example:
+            >>> from crmkit.app.service import _example_work_order
+            >>> crm, job = _example_work_order(started=True)
+            >>> crm.complete_work_order(job.id, "Filters replaced").resolution_notes
+            'Filters replaced'
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(CompleteWorkOrder(work_order_id, notes, actor=actor), WorkOrder)
+
+    def cancel_work_order(
+        self, work_order_id: str, reason: str, *, actor: str | None = None
+    ) -> WorkOrder:
+        """Cancel a work order before the work starts.
+
+        Example:
+            >>> from crmkit.app.service import _example_work_order
+            >>> crm, job = _example_work_order()
+            >>> crm.cancel_work_order(job.id, "unit sold").status.value
+            'cancelled'
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(CancelWorkOrder(work_order_id, reason, actor=actor), WorkOrder)
+
+    def upcoming_services(
+        self,
+        start: date,
+        end: date,
+        *,
+        customer_id: str | None = None,
+        actor: str | None = None,
+    ) -> tuple[ScheduledVisit, ...]:
+        """The service visits the stored contracts schedule from ``start`` to ``end``.
+
+        A visit on a day off of the service calendar moves to the next working day.
+
+        Example:
+            >>> from datetime import date
+            >>> from crmkit.app.service import _example_contract
+            >>> crm, contract = _example_contract()
+            >>> [v.scheduled_on.isoformat() for v in crm.upcoming_services(
+            ...     date(2026, 1, 1), date(2026, 6, 30))]
+            ['2026-04-09']
+
+        .. versionadded:: 0.1.0
+        """
+        command = ListUpcomingServices(start, end, customer_id=customer_id, actor=actor)
+        return cast(tuple[ScheduledVisit, ...], self.bus.handle(command))
+
+    def renewals_due(
+        self, today: date | None = None, *, actor: str | None = None
+    ) -> tuple[RenewalDue, ...]:
+        """The contracts within their renewal notice on ``today`` (default: today).
+
+        Example:
+            >>> from datetime import date
+            >>> from crmkit.app.service import _example_contract
+            >>> crm, contract = _example_contract()
+            >>> crm.renewals_due(date(2026, 9, 1))
+            ()
+
+        .. versionadded:: 0.1.0
+        """
+        return cast(tuple[RenewalDue, ...], self.bus.handle(ListRenewalsDue(today, actor=actor)))
+
+    def get_maintenance_contract(self, id: str) -> MaintenanceContract:
+        """Return the maintenance contract with ``id`` (``NotFoundError`` if there is none).
+
+        Example:
+            >>> from crmkit.app.service import _example_contract
+            >>> crm, contract = _example_contract()
+            >>> [e.serial for e in crm.get_maintenance_contract(contract.id).equipment]
+            ['AC-0042']
+
+        .. versionadded:: 0.1.0
+        """
+        check_id(id, "id")
+        with self.store.unit_of_work() as uow:
+            return uow.maintenance_contracts.get(id)
+
+    def get_work_order(self, id: str) -> WorkOrder:
+        """Return the work order with ``id`` (``NotFoundError`` if there is none).
+
+        Example:
+            >>> from crmkit.app.service import _example_work_order
+            >>> crm, job = _example_work_order()
+            >>> crm.get_work_order(job.id).summary
+            'half-yearly service'
+
+        .. versionadded:: 0.1.0
+        """
+        check_id(id, "id")
+        with self.store.unit_of_work() as uow:
+            return uow.work_orders.get(id)
 
     # ----- reads -------------------------------------------------------------------------
     def get_customer(self, id: str) -> Customer:

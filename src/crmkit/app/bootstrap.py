@@ -21,6 +21,7 @@ from crmkit.access import AllowAll
 from crmkit.app import customers as customers_app
 from crmkit.app import leads as leads_app
 from crmkit.app import quotes as quotes_app
+from crmkit.app import service as service_app
 from crmkit.app._crm import CRM
 from crmkit.app.messagebus import MessageBus
 from crmkit.errors import ValidationError
@@ -48,6 +49,8 @@ def bootstrap(
     policy: AccessPolicy | None = None,
     leads: leads_app.LeadSettings | None = None,
     pricing: quotes_app.PricingSettings | None = None,
+    service: service_app.ServiceSettings | None = None,
+    service_hooks: service_app.ServiceHooks | None = None,
 ) -> CRM:
     """Build a :class:`CRM` from the given parts; every part left out gets a default.
 
@@ -67,6 +70,12 @@ def bootstrap(
         pricing: how the quote use cases behave (approval policy, tax policy, cash rounding,
             the discount rule set, how long quotes are valid...). Default: ``PricingSettings()``
             (:class:`crmkit.app.quotes.PricingSettings`).
+        service: how the complaint and maintenance use cases behave (complaint policy, SLA
+            policies, calendars, assignment rules...). Default: ``ServiceSettings()``
+            (:class:`crmkit.app.service.ServiceSettings`).
+        service_hooks: the functions the service use cases call into other contexts (the
+            customer's tier, goodwill points). Default: none
+            (:class:`crmkit.app.service.ServiceHooks`).
 
     Example:
         >>> from datetime import datetime
@@ -137,6 +146,10 @@ def bootstrap(
         bus.register(command_type, handler)
     for command_type, handler in quotes_app.command_handlers(
         clock=clock, ids=ids, policy=policy, settings=pricing
+    ).items():
+        bus.register(command_type, handler)
+    for command_type, handler in service_app.command_handlers(
+        clock=clock, ids=ids, policy=policy, settings=service, hooks=service_hooks
     ).items():
         bus.register(command_type, handler)
     return CRM(store=store, clock=clock, ids=ids, notifier=notifier, policy=policy, bus=bus)

@@ -24,6 +24,7 @@ the others are text (or any value :func:`~crmkit.i18n.format_value` takes).
 * ``customer_registered``: ``name``, ``business`` (the sender's trading name)
 * ``lead_follow_up_due``: ``name`` (the rep), ``lead``, ``due_at``
 * ``sla_first_response_due``: ``name`` (the agent), ``case``, ``customer``, ``due_at``
+* ``sla_resolution_due``: ``name`` (the agent), ``case``, ``customer``, ``due_at``
 * ``sla_breached``: ``name`` (the agent), ``case``, ``customer``, ``due_at``
 * ``birthday_greeting``: ``name``, ``business``
 * ``customer_needs_attention``: ``name`` (the account owner), ``customer``, ``last_contact_at``
@@ -32,7 +33,9 @@ the others are text (or any value :func:`~crmkit.i18n.format_value` takes).
 * ``points_expiring``: ``name``, ``points``, ``program``, ``due_at``
 * ``quote_expiring``: ``name``, ``quote`` (its reference), ``amount``, ``due_at``
 * ``maintenance_due``: ``name``, ``asset``, ``due_at``
+* ``maintenance_renewal_due``: ``name``, ``contract`` (its reference), ``due_at`` (its end)
 * ``complaint_acknowledged``: ``name``, ``case``, ``due_at`` (when the business will reply)
+* ``csat_survey``: ``name`` (the customer's contact), ``case`` (the resolved case)
 
 A host adds its own templates with :meth:`TemplateRenderer.with_templates` (or the
 ``templates`` argument) and its own translations with :meth:`TemplateRenderer.with_catalog`:
@@ -548,6 +551,23 @@ TEMPLATES: Final[Mapping[str, Template]] = _builtin(
         ),
     ),
     Template(
+        "sla_resolution_due",
+        # TRANSLATORS: to a service agent {name}; {case} is a case (ticket) reference.
+        N_("Resolution due for case {case} by {due_at}"),
+        N_(
+            "Hello {name},\n\n"
+            "Case {case} from {customer} must be resolved by {due_at} to meet its service "
+            "level. If you are waiting for someone, tell the customer when they will hear "
+            "from us."
+        ),
+        N_(
+            "<p>Hello {name},</p>\n"
+            "<p>Case <strong>{case}</strong> from {customer} must be resolved by "
+            "<strong>{due_at}</strong> to meet its service level. If you are waiting for "
+            "someone, tell the customer when they will hear from us.</p>"
+        ),
+    ),
+    Template(
         "sla_breached",
         # TRANSLATORS: to a service agent {name}; {due_at} is the deadline that passed.
         N_("Service level breached: case {case}"),
@@ -674,6 +694,23 @@ TEMPLATES: Final[Mapping[str, Template]] = _builtin(
         ),
     ),
     Template(
+        "maintenance_renewal_due",
+        # TRANSLATORS: {contract} is the maintenance contract's reference, {due_at} its end.
+        N_("Your maintenance contract {contract} ends on {due_at}"),
+        N_(
+            "Dear {name},\n\n"
+            "Your maintenance contract {contract} ends on {due_at}. Renew it before then to "
+            "keep your equipment serviced on schedule; reply to this email and we will send "
+            "you the renewal."
+        ),
+        N_(
+            "<p>Dear {name},</p>\n"
+            "<p>Your maintenance contract <strong>{contract}</strong> ends on "
+            "<strong>{due_at}</strong>. Renew it before then to keep your equipment serviced "
+            "on schedule; reply to this email and we will send you the renewal.</p>"
+        ),
+    ),
+    Template(
         "complaint_acknowledged",
         # TRANSLATORS: {case} is the complaint's case reference, {due_at} when we will reply.
         N_("We have received your complaint ({case})"),
@@ -688,6 +725,23 @@ TEMPLATES: Final[Mapping[str, Template]] = _builtin(
             "<p>Thank you for letting us know. We have recorded your complaint as case "
             "<strong>{case}</strong> and will reply by <strong>{due_at}</strong>. Please "
             "quote this reference if you contact us about it.</p>"
+        ),
+    ),
+    Template(
+        "csat_survey",
+        # TRANSLATORS: sent to the customer when their complaint (case {case}) is resolved.
+        N_("How did we do with case {case}?"),
+        N_(
+            "Dear {name},\n\n"
+            "We have resolved your case {case}. How satisfied are you with how we handled "
+            "it? Reply to this email with a score from 1 (not at all) to 5 (very), and tell "
+            "us what we could do better."
+        ),
+        N_(
+            "<p>Dear {name},</p>\n"
+            "<p>We have resolved your case <strong>{case}</strong>. How satisfied are you with "
+            "how we handled it? Reply to this email with a score from 1 (not at all) to 5 "
+            "(very), and tell us what we could do better.</p>"
         ),
     ),
 )

@@ -11,7 +11,11 @@ customer may see of a case.
 The rest lives in submodules: :mod:`crmkit.service.sla` (policies, clocks, ``sla_status``),
 :mod:`crmkit.service.assignment` (by category to a team, then round robin, least loaded or by
 skill), :mod:`crmkit.service.maintenance` (installed equipment, service plans as recurrence
-rules, work orders) and :mod:`crmkit.service.events`.
+rules, work orders), :mod:`crmkit.service.configuration` (calendars and SLA policy sets kept in
+the store), :mod:`crmkit.service.commands` and :mod:`crmkit.service.events`. The use cases are
+in :mod:`crmkit.app.service`; the record types :data:`COMPLAINTS`,
+:data:`BUSINESS_CALENDARS`, :data:`SLA_POLICY_SETS`, :data:`MAINTENANCE_CONTRACTS` and
+:data:`WORK_ORDERS` say how every store keeps them.
 
 Example:
     >>> from datetime import datetime, timedelta, timezone
@@ -66,10 +70,20 @@ from crmkit.service._policy import (
     PriorityMatrix,
 )
 from crmkit.service._public import PublicCaseView, PublicMessage, public_view
+from crmkit.service._records import (
+    BUSINESS_CALENDARS,
+    COMPLAINTS,
+    MAINTENANCE_CONTRACTS,
+    SLA_POLICY_SETS,
+    WORK_ORDERS,
+)
+from crmkit.service.configuration import StoredCalendar, StoredSlaPolicySet
 
 __all__ = [
     "Attachment",
+    "BUSINESS_CALENDARS",
     "CLOCK_STOPPING_STATUSES",
+    "COMPLAINTS",
     "CancelReason",
     "Cancellation",
     "CaseStatus",
@@ -83,6 +97,7 @@ __all__ = [
     "DuplicateLink",
     "EscalationRecord",
     "Impact",
+    "MAINTENANCE_CONTRACTS",
     "Message",
     "MessageAuthor",
     "Note",
@@ -93,10 +108,14 @@ __all__ = [
     "PublicCaseView",
     "PublicMessage",
     "REOPEN_MOVES",
+    "SLA_POLICY_SETS",
     "STATUS_GRAPH",
     "SlaBreach",
     "SlaTarget",
     "StatusChange",
+    "StoredCalendar",
+    "StoredSlaPolicySet",
     "Urgency",
+    "WORK_ORDERS",
     "public_view",
 ]

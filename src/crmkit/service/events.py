@@ -1,8 +1,13 @@
 """Domain events of the service context: complaints, their SLA clocks, and work orders.
 
-Events carry what a subscriber needs to react (send the CSAT survey when a case is resolved,
-grant goodwill points through the loyalty context, page the team lead on an escalation) and
-no more personal data than that: ids and references, never the text of internal notes.
+Events carry what a subscriber needs to react (grant goodwill points through the loyalty
+context, page the team lead on an escalation) and no more personal data than that: ids and
+references, never the text of internal notes.
+
+The last five (:class:`SlaDeadlineApproaching`, :class:`SlaDeadlinePassed`,
+:class:`CsatSurveyDue`, :class:`MaintenanceVisitDue`, :class:`MaintenanceRenewalDue`) are events
+time makes happen: no aggregate records them; the service triggers of :mod:`crmkit.app.service`
+find them at ``now`` with stable ids, and carry the names a message template greets.
 
 Example:
     >>> from datetime import datetime, timezone
@@ -39,13 +44,18 @@ __all__ = [
     "ComplaintResolved",
     "ComplaintStatusChanged",
     "CsatRecorded",
+    "CsatSurveyDue",
     "CustomerMessageReceived",
     "DuplicateLinked",
     "InternalNoteAdded",
     "MaintenanceContractRenewed",
     "MaintenanceContractSigned",
+    "MaintenanceRenewalDue",
+    "MaintenanceVisitDue",
     "NextUpdatePromised",
     "SlaBreached",
+    "SlaDeadlineApproaching",
+    "SlaDeadlinePassed",
     "WorkOrderCancelled",
     "WorkOrderCompleted",
     "WorkOrderDispatched",
@@ -469,3 +479,131 @@ class WorkOrderCancelled(DomainEvent):
 
     event_type = "service.WorkOrderCancelled"
     reason: str
+
+
+# ----- events that time makes happen ------------------------------------------------------------
+# No aggregate records these: the service triggers (crmkit.app.service) find them when they scan
+# the store at ``now``, with an ``event_id`` stable for what they are about
+# (crmkit.notifications.events.occurrence_id), and the dispatcher routes them to templates.
+
+
+@attrs.frozen(kw_only=True)
+class SlaDeadlineApproaching(DomainEvent):
+    """A case's SLA clock passed its warning share: ``due_at`` is near and the target unmet.
+
+    The fields fill the built-in ``sla_first_response_due`` and ``sla_resolution_due``
+    templates: ``name`` is whom it greets (the owner's name), ``case`` the case reference,
+    ``customer`` the customer's name. ``owner`` (a user id) is what ``Recipient.user("owner")``
+    reaches; ``target`` is ``first_response`` or ``resolution``.
+
+    Example:
+        >>> SlaDeadlineApproaching.event_type
+        'service.SlaDeadlineApproaching'
+
+    .. versionadded:: 0.1.0
+    """
+
+    event_type = "service.SlaDeadlineApproaching"
+    owner: str | None
+    team: str | None
+    name: str
+    case: str
+    customer: str
+    target: str
+    policy: str
+    due_at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class SlaDeadlinePassed(DomainEvent):
+    """A case's SLA deadline ``due_at`` passed with the target unmet (the ``sla_breached`` alert).
+
+    Fields as :class:`SlaDeadlineApproaching`.
+
+    Example:
+        >>> SlaDeadlinePassed.event_type
+        'service.SlaDeadlinePassed'
+
+    .. versionadded:: 0.1.0
+    """
+
+    event_type = "service.SlaDeadlinePassed"
+    owner: str | None
+    team: str | None
+    name: str
+    case: str
+    customer: str
+    target: str
+    policy: str
+    due_at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class CsatSurveyDue(DomainEvent):
+    """A case was resolved: ask its contact how satisfied they are (the ``csat_survey`` template).
+
+    ``name`` is the contact's name, ``case`` the case reference; ``contact_id`` is what
+    ``Recipient.contact("contact_id")`` reaches (``None`` for a case filed without a contact:
+    there is no one to ask).
+
+    Example:
+        >>> CsatSurveyDue.event_type
+        'service.CsatSurveyDue'
+
+    .. versionadded:: 0.1.0
+    """
+
+    event_type = "service.CsatSurveyDue"
+    customer_id: str
+    contact_id: str | None
+    name: str
+    case: str
+    resolved_at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class MaintenanceVisitDue(DomainEvent):
+    """A contract's service visit is coming up on ``due_at`` (the ``maintenance_due`` template).
+
+    ``asset`` describes the equipment (model and serial); ``name`` is whom it greets (the
+    customer's first contact, else the customer); ``moved_because`` says why the visit moved off
+    the plan's date, if it did.
+
+    Example:
+        >>> MaintenanceVisitDue.event_type
+        'service.MaintenanceVisitDue'
+
+    .. versionadded:: 0.1.0
+    """
+
+    event_type = "service.MaintenanceVisitDue"
+    customer_id: str
+    contact_id: str | None
+    name: str
+    asset: str
+    due_at: date
+    plan: str
+    moved_because: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class MaintenanceRenewalDue(DomainEvent):
+    """A maintenance contract ends on ``due_at`` and its renewal notice has started.
+
+    The fields fill the ``maintenance_renewal_due`` template: ``name`` (the customer's first
+    contact, else the customer), ``contract`` (its id), ``due_at``.
+
+    Example:
+        >>> MaintenanceRenewalDue.event_type
+        'service.MaintenanceRenewalDue'
+
+    .. versionadded:: 0.1.0
+    """
+
+    event_type = "service.MaintenanceRenewalDue"
+    customer_id: str
+    contact_id: str | None
+    name: str
+    contract: str
+    due_at: date
+    days_left: int

@@ -8,7 +8,8 @@ outside working time, reopened cases.
 
 * :func:`service_calendars`: business calendars with holidays and closures near DST changes;
 * :func:`sla_policies`, :func:`sla_policy_sets`, :func:`complaint_policies`;
-* :func:`complaints`: cases filed and moved along the workflow by legal moves only.
+* :func:`complaints`: cases filed and moved along the workflow by legal moves only;
+* :func:`maintenance_contracts`, :func:`work_orders` (at every stage of their life).
 
 Example:
     >>> from hypothesis import given, settings
@@ -30,15 +31,24 @@ from hypothesis import strategies as st
 
 from crmkit.kernel.calendar import BusinessCalendar, Closure, Weekday, WorkingHours
 from crmkit.service import CaseStatus, Channel, Complaint, ComplaintPolicy, Impact, Urgency
+from crmkit.service.maintenance import (
+    Equipment,
+    MaintenanceContract,
+    ServicePlan,
+    WorkOrder,
+    WorkOrderKind,
+)
 from crmkit.service.sla import EscalationLevel, SlaPolicy, SlaPolicySet, SlaRule
 
 __all__ = [
     "SERVICE_ZONES",
     "complaint_policies",
     "complaints",
+    "maintenance_contracts",
     "service_calendars",
     "sla_policies",
     "sla_policy_sets",
+    "work_orders",
 ]
 
 #: Zones the service strategies draw from: two DST rules, a half-hour DST, and none.
@@ -293,3 +303,114 @@ def complaints(
     .. versionadded:: 0.1.0
     """
     return _complaints(start, policy, steps)
+
+
+_PLAN_RULES = (
+    "FREQ=MONTHLY;INTERVAL=6",
+    "FREQ=MONTHLY;INTERVAL=3",
+    "FREQ=YEARLY",
+    "FREQ=WEEKLY;INTERVAL=2;BYDAY=SA",
+    "FREQ=MONTHLY;BYMONTHDAY=31",
+)
+
+
+@st.composite
+def _maintenance_contracts(draw: st.DrawFn, start: date) -> MaintenanceContract:
+    starts = start + timedelta(days=draw(st.integers(0, 365)))
+    ends = starts + timedelta(days=draw(st.integers(0, 3 * 366)))
+    serials = draw(
+        st.lists(st.sampled_from(("AC-0042", "AC-0043", "EM-3", "冷氣-1")), min_size=1, unique=True)
+    )
+    contract = MaintenanceContract.sign(
+        id=f"mc_{draw(st.integers(1, 10**6))}",
+        customer_id=draw(st.sampled_from(("cus_1", "cus_2"))),
+        equipment=[
+            Equipment(
+                serial=serial,
+                model=draw(st.sampled_from(("Daikin FTXM35", "Espresso EM-3"))),
+                site=draw(st.sampled_from(("Taipei office", "台北倉庫"))),
+                installed_on=starts - timedelta(days=draw(st.integers(0, 60))),
+            )
+            for serial in serials
+        ],
+        plan=ServicePlan(
+            name=draw(st.sampled_from(("half-yearly", "quarterly", "plan"))),
+            rule=draw(st.sampled_from(_PLAN_RULES)),
+            move_to_working_day=draw(st.booleans()),
+        ),
+        starts_on=starts,
+        ends_on=ends,
+        renewal_notice=timedelta(days=draw(st.integers(0, 120))),
+        now=datetime.combine(starts, datetime.min.time(), tzinfo=_UTC),
+    )
+    contract.pull_events()
+    return contract
+
+
+def maintenance_contracts(
+    *, start: date = date(2026, 1, 1)
+) -> st.SearchStrategy[MaintenanceContract]:
+    """Maintenance contracts starting within a year of ``start``, for up to three years.
+
+    Plans include every-other-Saturday and 31st-of-the-month rules, so visits land on days
+    off and in short months.
+
+    Example:
+        >>> from hypothesis import given, settings
+        >>> @settings(max_examples=5, database=None)
+        ... @given(maintenance_contracts())
+        ... def test_terms_are_ordered(contract):
+        ...     assert contract.starts_on <= contract.ends_on
+        >>> test_terms_are_ordered()
+
+    .. versionadded:: 0.1.0
+    """
+    return _maintenance_contracts(start)
+
+
+@st.composite
+def _work_orders(draw: st.DrawFn, start: datetime) -> WorkOrder:
+    now = start + timedelta(minutes=draw(st.integers(0, 60 * 24 * 60)))
+    job = WorkOrder.open(
+        id=f"wo_{draw(st.integers(1, 10**6))}",
+        serial=draw(st.sampled_from(("AC-0042", "EM-3"))),
+        kind=draw(st.sampled_from(WorkOrderKind)),
+        summary=draw(st.sampled_from(("half-yearly service", "noisy fan", "漏水"))),
+        contract_id=draw(st.none() | st.just("mc_1")),
+        case_id=draw(st.none() | st.just("case_1")),
+        now=now,
+    )
+    stage = draw(st.sampled_from(("open", "dispatched", "in_progress", "completed", "cancelled")))
+    if stage == "cancelled":
+        job.cancel("customer sold the unit", now=now)
+    elif stage != "open":
+        visit = now + timedelta(days=draw(st.integers(0, 30)))
+        job.dispatch("u_tech", start=visit, end=visit + timedelta(hours=2), now=now)
+        if stage in ("in_progress", "completed"):
+            job.start(now=visit)
+            for _ in range(draw(st.integers(0, 3))):
+                job.use_part(
+                    draw(st.sampled_from(("FLT-200", "FAN-12"))), draw(st.integers(1, 4)), now=visit
+                )
+        if stage == "completed":
+            job.complete("done", now=visit + timedelta(hours=2))
+    job.pull_events()
+    return job
+
+
+def work_orders(
+    *, start: datetime = datetime(2026, 3, 1, tzinfo=_UTC)
+) -> st.SearchStrategy[WorkOrder]:
+    """Work orders opened within 60 days of ``start``, at every stage of their life.
+
+    Example:
+        >>> from hypothesis import given, settings
+        >>> @settings(max_examples=5, database=None)
+        ... @given(work_orders())
+        ... def test_history_starts_open(job):
+        ...     assert job.history[0].new.value == "open"
+        >>> test_history_starts_open()
+
+    .. versionadded:: 0.1.0
+    """
+    return _work_orders(start)

@@ -82,6 +82,8 @@ __all__ = [
     "aware_datetimes",
     "business_calendars",
     "catalogs",
+    "complaint_policies",
+    "complaints",
     "consent_records",
     "contacts",
     "coupons",
@@ -94,6 +96,7 @@ __all__ = [
     "interactions",
     "leads",
     "locales",
+    "maintenance_contracts",
     "money",
     "names",
     "opportunities",
@@ -105,8 +108,12 @@ __all__ = [
     "quiet_hours",
     "quotes",
     "scoring_models",
+    "service_calendars",
+    "sla_policies",
+    "sla_policy_sets",
     "tags",
     "timezones",
+    "work_orders",
 ]
 
 _FAVOURITE_CURRENCIES = ("TWD", "CNY", "HKD", "USD", "JPY", "KWD")
@@ -853,6 +860,15 @@ from crmkit.testing._pricing_strategies import (  # noqa: E402
     products,
     quotes,
 )
+from crmkit.testing._service_strategies import (  # noqa: E402
+    complaint_policies,
+    complaints,
+    maintenance_contracts,
+    service_calendars,
+    sla_policies,
+    sla_policy_sets,
+    work_orders,
+)
 
 # ----- registration ---------------------------------------------------------------------------
 
@@ -863,12 +879,21 @@ def _register_strategies() -> None:
     from crmkit.leads.scoring import ScoringModel
     from crmkit.pipeline import Opportunity, Pipeline
     from crmkit.pricing import Coupon, Quote
+    from crmkit.service import Complaint, ComplaintPolicy
+    from crmkit.service.maintenance import MaintenanceContract, WorkOrder
+    from crmkit.service.sla import SlaPolicy, SlaPolicySet
 
     st.register_type_strategy(Money, money())
     st.register_type_strategy(Lead, leads())
     st.register_type_strategy(Pipeline, pipelines())
     st.register_type_strategy(Quote, quotes())
     st.register_type_strategy(Coupon, coupons())
+    st.register_type_strategy(Complaint, complaints())
+    st.register_type_strategy(ComplaintPolicy, complaint_policies())
+    st.register_type_strategy(SlaPolicy, sla_policies())
+    st.register_type_strategy(SlaPolicySet, sla_policy_sets())
+    st.register_type_strategy(MaintenanceContract, maintenance_contracts())
+    st.register_type_strategy(WorkOrder, work_orders())
     st.register_type_strategy(Opportunity, opportunities())
     st.register_type_strategy(ScoringModel, scoring_models())
     st.register_type_strategy(BusinessCalendar, business_calendars())

@@ -54,6 +54,8 @@ from crmkit.pipeline import Opportunity, Pipeline
 from crmkit.ports import OutboxEntry, Repository
 from crmkit.pricing import Coupon, DiscountRuleSet, PriceBook, Product, Quote
 from crmkit.serialization import default_converter, dumps, structure, to_json
+from crmkit.service import Complaint, StoredCalendar, StoredSlaPolicySet
+from crmkit.service.maintenance import MaintenanceContract, WorkOrder
 
 if TYPE_CHECKING:
     from crmkit.ports import Outbox, Store, UnitOfWork
@@ -332,7 +334,7 @@ class SQLAlchemyStore:
         Example:
             >>> import sqlalchemy
             >>> engine = sqlalchemy.create_engine("sqlite://")
-            >>> [t.name for t in SQLAlchemyStore(engine).tables()][:3]
+            >>> [t.name for t in SQLAlchemyStore(engine).tables() if "contacts" in t.name]
             ['crm_contacts', 'crm_contacts__emails', 'crm_contacts__phones']
             >>> engine.dispose()
         """
@@ -1008,6 +1010,11 @@ class SQLAlchemyUnitOfWork:
     discount_rule_sets: Repository[DiscountRuleSet]
     coupons: Repository[Coupon]
     quotes: Repository[Quote]
+    complaints: Repository[Complaint]
+    business_calendars: Repository[StoredCalendar]
+    sla_policy_sets: Repository[StoredSlaPolicySet]
+    maintenance_contracts: Repository[MaintenanceContract]
+    work_orders: Repository[WorkOrder]
 
     def __init__(self, store: SQLAlchemyStore) -> None:
         self._store = store
@@ -1031,6 +1038,11 @@ class SQLAlchemyUnitOfWork:
         self.discount_rule_sets = self._repositories["discount_rule_sets"]
         self.coupons = self._repositories["coupons"]
         self.quotes = self._repositories["quotes"]
+        self.complaints = self._repositories["complaints"]
+        self.business_calendars = self._repositories["business_calendars"]
+        self.sla_policy_sets = self._repositories["sla_policy_sets"]
+        self.maintenance_contracts = self._repositories["maintenance_contracts"]
+        self.work_orders = self._repositories["work_orders"]
 
     def repository(self, record_type: RecordType[A]) -> SQLAlchemyRepository[A]:
         """Return the repository for ``record_type`` (for record types beyond crmkit's own).

@@ -217,6 +217,18 @@ def repository_for(uow: UnitOfWork, aggregate: Aggregate) -> Repository[Any]:
         return uow.pipelines
     if isinstance(aggregate, Opportunity):
         return uow.opportunities
+    from crmkit.service import Complaint, StoredCalendar, StoredSlaPolicySet
+    from crmkit.service.maintenance import MaintenanceContract, WorkOrder
+
+    for service_cls, service_repository in (
+        (Complaint, uow.complaints),
+        (StoredCalendar, uow.business_calendars),
+        (StoredSlaPolicySet, uow.sla_policy_sets),
+        (MaintenanceContract, uow.maintenance_contracts),
+        (WorkOrder, uow.work_orders),
+    ):
+        if isinstance(aggregate, service_cls):
+            return service_repository
     raise TypeError(f"no repository for {type(aggregate).__name__}")  # pragma: no cover
 
 

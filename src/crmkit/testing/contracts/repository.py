@@ -470,6 +470,35 @@ class RepositoryContract:
             assert [uow.products.get(p.id) for p in catalog.products] == list(catalog.products)
             assert uow.price_books.get(catalog.price_books[0].id) == catalog.price_books[0]
 
+    def test_service_records_round_trip(self, crm_store: Store) -> None:
+        """A complaint's whole life, a calendar, SLA policies, a contract and a work order."""
+        from crmkit.testing.contracts._service_support import service_records
+
+        records = service_records()
+        case = records.complaint
+        store_all(crm_store, records.all())
+        with crm_store.unit_of_work() as uow:
+            assert uow.complaints.get(case.id) == case
+            assert uow.business_calendars.get(records.calendar.id) == records.calendar
+            assert uow.sla_policy_sets.get(records.policies.id) == records.policies
+            assert uow.maintenance_contracts.get(records.contract.id) == records.contract
+            assert uow.work_orders.get(records.work_order.id) == records.work_order
+            found = uow.complaints.query(
+                Query.where(is_open=False, csat_score=4, reference="CS-2026-0042")
+                .filter("compensation_refs", Op.CONTAINS, "comp-p1")
+                .filter("breached", Op.CONTAINS, "resolution")
+                .filter("resolved_at", Op.GT, case.filed_at)
+            ).items
+            due = uow.maintenance_contracts.query(
+                Query()
+                .filter("renewal_from", Op.LE, records.contract.ends_on)
+                .filter("serials", Op.CONTAINS, "AC-0043")
+            ).items
+            done = uow.work_orders.query(Query.where(is_open=False, technician="u_tech")).items
+        assert [c.id for c in found] == [case.id]
+        assert [c.id for c in due] == [records.contract.id]
+        assert [w.id for w in done] == [records.work_order.id]
+
     def test_interaction_round_trip(self, crm_store: Store) -> None:
         """An interaction with every field set reads back equal."""
         original = full_interaction()
