@@ -10,8 +10,8 @@ minutes of 2026, the instant when a target's business time is up on a London sup
 and both 2026 daylight-saving changes). Three targets, as business time: 4 hours, 5 days and
 30 days (``timedelta(days=30)`` of business time: 90 working days of 8 hours).
 
-* ``crmkit``: ``BusinessCalendar.add_business_time`` for every case: whole weeks are skipped by
-  arithmetic, so the cost should not grow with the target;
+* ``crmkit``: ``BusinessCalendar.add_business_time`` for every case: a binary search in the
+  calendar's cached index of business time per day, so the cost should not grow with the target;
 * ``crmkit sla_status``: the full ``sla_status(case, policy, calendar, now)`` (both clocks, with
   their pauses, warning instants and escalations; the resolution target twice the measured one)
   on ``--sla-sample`` complaints filed beforehand; the first response deadline is compared;

@@ -12,9 +12,10 @@ forward, 00:00-06:00 holds five hours, on the day it falls back seven. Wall time
 exist are read with ``fold=0`` (the offset before the change), and a period never counts an
 instant twice. Days are walked with dateutil's ``rrule``; zones come from ``zoneinfo``.
 
-Long spans cost no more than short ones: the arithmetic skips whole weeks at once (a week holds
-a known amount of working time, less its holidays), and walks day by day only around the edges,
-daylight-saving changes and closures. A 30-day target takes about as long as a 4-hour one.
+Long spans cost no more than short ones: each calendar keeps a private index, built lazily
+a block of days at a time, of the working time up to the start of every local day, so a
+deadline is a binary search in it plus the periods of the day where it falls. A 30-day target
+takes as long as a 4-hour one.
 
 Public holidays come from the `holidays` package (``pip install "crmkit[holidays]"``) through
 :meth:`BusinessCalendar.with_public_holidays`: a :class:`HolidaySource` (country, subdivision,
@@ -518,6 +519,7 @@ class BusinessCalendar:
     _obstacles: dict[int, tuple[tuple[date, ...], frozenset[date]]] = attrs.field(
         init=False, repr=False, eq=False, hash=False
     )
+    _blocks: dict[int, _Block] = attrs.field(init=False, repr=False, eq=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
         if not self.hours:
@@ -569,6 +571,8 @@ class BusinessCalendar:
         # The irregular stretches already walked (a memo: a calendar has a few a year).
         object.__setattr__(self, "_walked", {})
         object.__setattr__(self, "_obstacles", {})
+        # The index of cumulative working time, a block of local days at a time (see _block).
+        object.__setattr__(self, "_blocks", {})
 
     @classmethod
     def office_hours(
@@ -736,8 +740,9 @@ class BusinessCalendar:
         The result is the *earliest* such instant, in the calendar's zone: for a positive
         ``duration`` it lies inside a working period or exactly at its end (9 hours from 09:00
         in a 09:00-18:00 day is 18:00 that day, not 09:00 the next). A zero ``duration``
-        gives ``start`` itself. Whole weeks are skipped by arithmetic, so the cost does not
-        grow with ``duration``.
+        gives ``start`` itself. The cost does not grow with ``duration``: the calendar's index
+        of working time per local day (built once per block of days and kept) is searched by
+        bisection, and only the day where the deadline falls is looked at period by period.
 
         Example:
             >>> from zoneinfo import ZoneInfo
@@ -771,40 +776,29 @@ class BusinessCalendar:
             ) from None
 
     def _add(self, instant: datetime, duration: timedelta) -> datetime:
-        day = self._local_day(instant)
-        found, remaining = _consume(self._day(day), instant, duration)
-        day += _DAY
-        holidays, wall, week = self._holiday_set, self._wall, self._week
-        while found is None:
-            regular, until = self._stretch(day)
-            if not regular:  # walk the days around a daylight-saving change or a closure
-                if until <= day:
-                    raise OverflowError("past the last date Python represents")
-                found, remaining = _consume(self._walk(day, until), None, remaining)
-                day = until
-                continue
-            weeks = min(remaining // week, (until - day).days // 7)
-            while weeks > 0:
-                stop = day + weeks * _WEEK
-                span = weeks * week - self._holiday_time(day, stop)
-                if span < remaining:
-                    remaining -= span
-                    day = stop
-                    break
-                weeks -= 1  # exactly the remaining time: find the end of its last period below
-            while day < until:
-                available = _ZERO if day in holidays else wall[day.weekday()]
-                if available >= remaining:
-                    found, remaining = _consume(self._day(day), None, remaining)
-                    break
-                remaining -= available
-                day += _DAY
-        return found
+        number, target = self._position(instant)
+        target += duration // _US
+        while True:
+            first, cumulative = self._block(number)
+            if target <= cumulative[-1]:
+                # The earliest day whose end reaches the target: it holds working time, and the
+                # target is reached inside it or exactly at the end of one of its periods.
+                i = bisect_left(cumulative, target) - 1
+                found, _ = _consume(
+                    self._day(date.fromordinal(first + i)),
+                    None,
+                    timedelta(microseconds=target - cumulative[i]),
+                )
+                assert found is not None  # the day holds cumulative[i + 1] - cumulative[i]
+                return found
+            target -= cumulative[-1]
+            number += 1
 
     def business_time_between(self, start: datetime, end: datetime) -> timedelta:
         """The working time between two instants; negative when ``end`` is before ``start``.
 
-        Whole weeks are counted by arithmetic, so the cost does not grow with the span.
+        Two look-ups in the calendar's index of working time per local day (and one sum per
+        block of days in between), so the cost does not grow with the span.
 
         Example:
             >>> from zoneinfo import ZoneInfo
@@ -819,32 +813,12 @@ class BusinessCalendar:
         last = ensure_aware(end, "end").astimezone(_UTC)
         if last < first:
             return -self.business_time_between(last, first)
-        day, last_day = self._local_day(first), self._local_day(last)
-        total = _overlap(self._day(day), first, last)
-        if day == last_day:
-            return total
-        day += _DAY
-        holidays, wall, week = self._holiday_set, self._wall, self._week
-        while day < last_day:
-            regular, until = self._stretch(day)
-            if not regular:
-                walked = (
-                    self._walk(day, until) if until <= last_day else self._intervals(day, last_day)
-                )
-                total += _overlap(walked, first, last)
-                day = min(until, last_day)
-                continue
-            until = min(until, last_day)
-            weeks = (until - day).days // 7
-            if weeks:
-                stop = day + weeks * _WEEK
-                total += weeks * week - self._holiday_time(day, stop)
-                day = stop
-            while day < until:
-                if day not in holidays:
-                    total += wall[day.weekday()]
-                day += _DAY
-        return total + _overlap(self._day(last_day), first, last)
+        number, position = self._position(first)
+        last_number, last_position = self._position(last)
+        total = last_position - position
+        for between in range(number, last_number):
+            total += self._block(between)[1][-1]
+        return timedelta(microseconds=total)
 
     # ----- internals -------------------------------------------------------------------------
 
@@ -920,15 +894,6 @@ class BusinessCalendar:
             i += 1
         yield begin, finish
 
-    def _holiday_time(self, first: date, stop: date) -> timedelta:
-        """The weekly hours that holidays on local days ``first`` to ``stop`` (excluded) take."""
-        days = self.holidays
-        wall = self._wall
-        lost = _ZERO
-        for day in days[bisect_left(days, first) : bisect_left(days, stop)]:
-            lost += wall[day.weekday()]
-        return lost
-
     def _irregular(self, year: int) -> tuple[tuple[date, ...], frozenset[date]]:
         """This calendar's irregular local days of ``year``, sorted and as a set.
 
@@ -953,31 +918,6 @@ class BusinessCalendar:
         if not _FIRST_YEAR <= day.year <= _LAST_YEAR:
             return False
         return day not in self._irregular(day.year)[1]
-
-    def _stretch(self, day: date) -> tuple[bool, date]:
-        """Whether local ``day`` is regular, and the first later day where that changes.
-
-        On regular days the working time is the weekly hours' wall-clock time (less holidays),
-        computed without building a datetime; the others are walked. A stretch ends within
-        the year after ``day``'s; the caller asks again from there.
-        """
-        if not _FIRST_YEAR <= day.year <= _LAST_YEAR:
-            return False, date(day.year + 1, 1, 1) if day.year < date.max.year else date.max
-        days, members = self._irregular(day.year)
-        i = bisect_left(days, day)
-        if day in members:
-            until = day + _DAY
-            i += 1
-            while i < len(days) and days[i] == until:
-                until += _DAY
-                i += 1
-            return False, until
-        if i < len(days):
-            return True, days[i]
-        if day.year == _LAST_YEAR:
-            return True, date(day.year, 12, 31) + _DAY
-        following = self._irregular(day.year + 1)[0]
-        return True, following[0] if following else date(day.year + 1, 12, 31)
 
     def _walk(self, first: date, stop: date) -> tuple[tuple[datetime, datetime], ...]:
         """:meth:`_intervals` of an irregular stretch, remembered (there are few a year)."""
@@ -1007,8 +947,86 @@ class BusinessCalendar:
             found.append((begin, finish.astimezone(_UTC)))
         return found
 
+    def _position(self, instant: datetime) -> tuple[int, int]:
+        """Where ``instant`` lies in the index: a block number, and the time worked up to it.
 
-_WEEK = timedelta(days=7)
+        The time is integer microseconds of working time from the start of that block.
+        """
+        day = self._local_day(instant)
+        number = day.toordinal() // _BLOCK_DAYS
+        first, cumulative = self._block(number)
+        i = day.toordinal() - first
+        if not 0 <= i < len(cumulative) - 1:
+            raise OverflowError("outside the dates Python represents")
+        elapsed = _ZERO
+        for begin, finish in self._day(day):
+            if begin >= instant:
+                break
+            elapsed += min(finish, instant) - begin
+        return number, cumulative[i] + elapsed // _US
+
+    def _block(self, number: int) -> _Block:
+        """Block ``number`` of the index of working time (``_BLOCK_DAYS`` local days).
+
+        It is the ordinal of the block's first local day, and the working time (integer
+        microseconds) from the start of that day to the start of each of its days and to its
+        end.
+
+        A regular day holds its weekday's hours (none on a holiday); the others (around
+        daylight-saving changes and closures, and outside the years with zone tables) are
+        walked, so each day's share is exactly the length of :meth:`_day`. Built lazily into a
+        local tuple and published with one assignment: two threads building the same block at
+        once only do the work twice.
+        """
+        found = self._blocks.get(number)
+        if found is not None:
+            return found
+        first = max(number * _BLOCK_DAYS, 1)
+        stop = min((number + 1) * _BLOCK_DAYS, _LAST_ORDINAL)  # date.max has no day after it
+        if first >= stop:
+            raise OverflowError("past the last date Python represents")
+        wall = [hours // _US for hours in self._wall]
+        holidays = self._holiday_set
+        cumulative = [0]
+        total = 0
+        year = 0
+        zone_table = False
+        irregular: frozenset[date] = frozenset()
+        day = date.fromordinal(first)
+        for ordinal in range(first, stop):
+            if day.year != year:
+                year = day.year
+                zone_table = _FIRST_YEAR <= year <= _LAST_YEAR
+                irregular = self._irregular(year)[1] if zone_table else frozenset()
+            if not zone_table or day in irregular:
+                try:
+                    total += sum((e - b for b, e in self._intervals(day, day + _DAY)), _ZERO) // _US
+                except OverflowError:
+                    if year > 1:  # the end of time: the index stops before this day
+                        break
+                    first, cumulative, total = ordinal + 1, [0], 0  # the beginning of time
+                    day += _DAY
+                    continue
+            elif day not in holidays:
+                total += wall[day.weekday()]
+            cumulative.append(total)
+            day += _DAY
+        if len(cumulative) == 1:
+            raise OverflowError("outside the dates Python represents")
+        found = (first, tuple(cumulative))
+        if len(self._blocks) >= _MAX_BLOCKS:
+            self._blocks.clear()
+        self._blocks[number] = found
+        return found
+
+
+#: A block of the index of working time: its first day's ordinal, and the cumulative working time
+#: (integer microseconds) at the start of each day and at its end.
+_Block = tuple[int, tuple[int, ...]]
+_BLOCK_DAYS = 256
+_MAX_BLOCKS = 256  # about 180 years of days; more and the index starts again
+_LAST_ORDINAL = date.max.toordinal()
+_US = timedelta(microseconds=1)
 
 
 def _consume(
@@ -1028,17 +1046,3 @@ def _consume(
             return begin + remaining, _ZERO
         remaining -= available
     return None, remaining
-
-
-def _overlap(
-    intervals: Iterable[tuple[datetime, datetime]], first: datetime, last: datetime
-) -> timedelta:
-    """The time ``intervals`` share with ``[first, last]``."""
-    total = _ZERO
-    for begin, finish in intervals:
-        if begin >= last:
-            break
-        begin, finish = max(begin, first), min(finish, last)
-        if finish > begin:
-            total += finish - begin
-    return total
