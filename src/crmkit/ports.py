@@ -29,6 +29,7 @@ from crmkit.kernel.time import Clock
 
 if TYPE_CHECKING:
     from crmkit.leads import Lead
+    from crmkit.loyalty import LoyaltyProgram, Membership, Referral
     from crmkit.notifications.delivery import Delivery
     from crmkit.pipeline import Opportunity, Pipeline
     from crmkit.pricing import Coupon, DiscountRuleSet, PriceBook, Product, Quote
@@ -142,6 +143,9 @@ class UnitOfWork(Protocol):
     sla_policy_sets: Repository[StoredSlaPolicySet]
     maintenance_contracts: Repository[MaintenanceContract]
     work_orders: Repository[WorkOrder]
+    loyalty_programs: Repository[LoyaltyProgram]
+    memberships: Repository[Membership]
+    referrals: Repository[Referral]
 
     def __enter__(self) -> UnitOfWork: ...
 

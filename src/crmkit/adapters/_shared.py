@@ -32,6 +32,7 @@ from crmkit.kernel.aggregate import Aggregate
 from crmkit.kernel.ids import check_id
 from crmkit.kernel.query import RecordType
 from crmkit.leads import LEADS
+from crmkit.loyalty import LOYALTY_PROGRAMS, MEMBERSHIPS, REFERRALS
 from crmkit.notifications.delivery import DELIVERIES
 from crmkit.pipeline import OPPORTUNITIES, PIPELINES
 from crmkit.pricing import COUPONS, DISCOUNT_RULE_SETS, PRICE_BOOKS, PRODUCTS, QUOTES
@@ -80,6 +81,9 @@ RECORD_TYPES: tuple[RecordType[Any], ...] = (
     SLA_POLICY_SETS,
     MAINTENANCE_CONTRACTS,
     WORK_ORDERS,
+    LOYALTY_PROGRAMS,
+    MEMBERSHIPS,
+    REFERRALS,
 )
 
 #: The record types every store must keep (a host may add its own beside them).
@@ -309,8 +313,9 @@ def check_record_types(record_types: object) -> dict[str, RecordType[Any]]:
     Example:
         >>> sorted(check_record_types(RECORD_TYPES))
         ['business_calendars', 'complaints', 'contacts', 'coupons', 'customers', 'deliveries',
-         'discount_rule_sets', 'interactions', 'leads', 'maintenance_contracts', 'opportunities',
-         'pipelines', 'price_books', 'products', 'quotes', 'sla_policy_sets', 'work_orders']
+         'discount_rule_sets', 'interactions', 'leads', 'loyalty_programs', 'maintenance_contracts',
+         'memberships', 'opportunities', 'pipelines', 'price_books', 'products', 'quotes',
+         'referrals', 'sla_policy_sets', 'work_orders']
         >>> check_record_types([])
         Traceback (most recent call last):
         ...

@@ -64,6 +64,7 @@ from crmkit.kernel.events import DomainEvent
 from crmkit.kernel.ids import check_id
 from crmkit.kernel.query import Page, Query, RecordType, Scalar, run_query
 from crmkit.leads import Lead
+from crmkit.loyalty import LoyaltyProgram, Membership, Referral
 from crmkit.notifications.delivery import Delivery
 from crmkit.pipeline import Opportunity, Pipeline
 from crmkit.ports import Notification, OutboxEntry, Person, Repository
@@ -117,7 +118,7 @@ class MemoryStore:
         ['customers', 'contacts', 'interactions', 'deliveries', 'leads', 'pipelines',
          'opportunities', 'products', 'price_books', 'discount_rule_sets', 'coupons', 'quotes',
          'complaints', 'business_calendars', 'sla_policy_sets', 'maintenance_contracts',
-         'work_orders']
+         'work_orders', 'loyalty_programs', 'memberships', 'referrals']
         >>> MemoryStore(record_types=())
         Traceback (most recent call last):
         ...
@@ -439,6 +440,9 @@ class MemoryUnitOfWork:
     sla_policy_sets: Repository[StoredSlaPolicySet]
     maintenance_contracts: Repository[MaintenanceContract]
     work_orders: Repository[WorkOrder]
+    loyalty_programs: Repository[LoyaltyProgram]
+    memberships: Repository[Membership]
+    referrals: Repository[Referral]
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -464,6 +468,9 @@ class MemoryUnitOfWork:
         self.sla_policy_sets = self._repositories["sla_policy_sets"]
         self.maintenance_contracts = self._repositories["maintenance_contracts"]
         self.work_orders = self._repositories["work_orders"]
+        self.loyalty_programs = self._repositories["loyalty_programs"]
+        self.memberships = self._repositories["memberships"]
+        self.referrals = self._repositories["referrals"]
 
     def repository(self, record_type: RecordType[A]) -> MemoryRepository[A]:
         """Return the repository for ``record_type`` (for record types beyond crmkit's own).

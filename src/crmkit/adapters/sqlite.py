@@ -65,6 +65,7 @@ from crmkit.kernel.events import DomainEvent
 from crmkit.kernel.query import Op, Order, Page, Query, RecordType, Scalar, encode_cursor
 from crmkit.kernel.query import decode_cursor as _decode_cursor
 from crmkit.leads import Lead
+from crmkit.loyalty import LoyaltyProgram, Membership, Referral
 from crmkit.notifications.delivery import Delivery
 from crmkit.pipeline import Opportunity, Pipeline
 from crmkit.ports import OutboxEntry, Repository
@@ -468,6 +469,9 @@ class SQLiteUnitOfWork:
     sla_policy_sets: Repository[StoredSlaPolicySet]
     maintenance_contracts: Repository[MaintenanceContract]
     work_orders: Repository[WorkOrder]
+    loyalty_programs: Repository[LoyaltyProgram]
+    memberships: Repository[Membership]
+    referrals: Repository[Referral]
 
     def __init__(self, store: SQLiteStore) -> None:
         self._store = store

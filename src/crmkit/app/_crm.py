@@ -10,6 +10,13 @@ from typing import Any, TypeVar, cast
 import attrs
 
 from crmkit.app.leads import CaptureResult, LeadConversion
+from crmkit.app.loyalty import (
+    LoyaltyReport,
+    MemberBalance,
+    MembershipRun,
+    ReferralRun,
+    RewardOutcome,
+)
 from crmkit.app.messagebus import MessageBus
 from crmkit.app.quotes import QuoteExpiryRun
 from crmkit.app.service import CompensationOutcome, SlaCheckRun
@@ -58,6 +65,33 @@ from crmkit.leads.commands import (
 )
 from crmkit.leads.qualification import Framework
 from crmkit.leads.scoring import LeadScore, ScoringModel
+from crmkit.loyalty import (
+    EarnOrder,
+    LedgerEntry,
+    LoyaltyProgram,
+    Membership,
+    PointsPayment,
+    Referral,
+    TierGrant,
+)
+from crmkit.loyalty.commands import (
+    AdjustPoints,
+    AdvanceMemberships,
+    EarnForOrder,
+    EnrollMember,
+    GrantTier,
+    PayWithPoints,
+    QualifyReferrals,
+    RecordActivity,
+    RedeemReward,
+    RefundOrder,
+    RegisterReferral,
+    ReverseRedemption,
+    SaveLoyaltyProgram,
+    ShowLoyaltyReport,
+    ShowMembership,
+    ShowPointsBalance,
+)
 from crmkit.ports import AccessPolicy, Notifier, Store
 from crmkit.pricing import (
     Coupon,
@@ -1927,6 +1961,279 @@ class CRM:
         check_id(id, "id")
         with self.store.unit_of_work() as uow:
             return uow.work_orders.get(id)
+
+    # ----- loyalty -------------------------------------------------------------------------
+    def save_loyalty_program(
+        self, program: LoyaltyProgram, *, actor: str | None = None
+    ) -> LoyaltyProgram:
+        """Add the loyalty program, or replace the stored one with the same id; return it.
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> from crmkit.app.loyalty import _example_program
+            >>> bootstrap().save_loyalty_program(_example_program()).name
+            'Tea Club'
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(SaveLoyaltyProgram(program, actor=actor), LoyaltyProgram)
+
+    def enroll_member(
+        self, customer_id: str, *, birthday: date | None = None, actor: str | None = None
+    ) -> Membership:
+        """Enroll a customer in the configured program (again: the membership as it is).
+
+        Example:
+            >>> from crmkit.app.loyalty import _example_crm
+            >>> crm = _example_crm()
+            >>> crm.enroll_member("cus_000001").tier
+            'member'
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(EnrollMember(customer_id, birthday=birthday, actor=actor), Membership)
+
+    def earn_for_order(
+        self, customer_id: str, order: EarnOrder, *, actor: str | None = None
+    ) -> LedgerEntry:
+        """Credit the points a paid order earns, once per order id; return the ledger entry.
+
+        See :func:`crmkit.app.loyalty.earn_for_order`.
+
+        Example:
+            >>> from crmkit.app.loyalty import _example_crm
+            >>> from crmkit.loyalty import EarnOrder
+            >>> crm = _example_crm(member_points=0)
+            >>> crm.earn_for_order("cus_000001", EarnOrder.of("o_1", Money("12000", "TWD"))
+            ...                    ).points
+            120
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(EarnForOrder(customer_id, order, actor=actor), LedgerEntry)
+
+    def refund_order(
+        self,
+        customer_id: str,
+        order_id: str,
+        *,
+        refund_id: str,
+        refunded: Money,
+        actor: str | None = None,
+    ) -> LedgerEntry:
+        """Claw back an order's points for a refund, in proportion, once per refund id.
+
+        Example:
+            >>> from crmkit.app.loyalty import _example_crm
+            >>> from crmkit.loyalty import EarnOrder
+            >>> crm = _example_crm(member_points=0)
+            >>> _ = crm.earn_for_order("cus_000001", EarnOrder.of("o_1", Money("999", "TWD")))
+            >>> crm.refund_order("cus_000001", "o_1", refund_id="rf_1",
+            ...                  refunded=Money("999", "TWD")).points
+            -9
+
+        .. versionadded:: 0.1.0
+        """
+        command = RefundOrder(
+            customer_id, order_id, refund_id=refund_id, refunded=refunded, actor=actor
+        )
+        return self._run(command, LedgerEntry)
+
+    def record_activity(
+        self, customer_id: str, kind: str, *, reference: str, actor: str | None = None
+    ) -> LedgerEntry:
+        """Credit the program's points for an activity (a review, a survey), once per reference.
+
+        Example:
+            >>> from crmkit.app.loyalty import _example_crm
+            >>> crm = _example_crm(member_points=0)
+            >>> crm.record_activity("cus_000001", "review", reference="rev_9").points
+            20
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(
+            RecordActivity(customer_id, kind, reference=reference, actor=actor), LedgerEntry
+        )
+
+    def redeem_reward(
+        self, customer_id: str, reward_id: str, *, reference: str, actor: str | None = None
+    ) -> RewardOutcome:
+        """Spend points on a catalog reward, once per reference; a voucher becomes a coupon.
+
+        Example:
+            >>> from crmkit.app.loyalty import _example_crm
+            >>> crm = _example_crm(member_points=500)
+            >>> out = crm.redeem_reward("cus_000001", "v100", reference="rr_1")
+            >>> crm.get_coupon(out.coupon.code).amount
+            Money('100', 'TWD')
+
+        .. versionadded:: 0.1.0
+        """
+        command = RedeemReward(customer_id, reward_id, reference=reference, actor=actor)
+        return self._run(command, RewardOutcome)
+
+    def pay_with_points(
+        self,
+        customer_id: str,
+        points: int,
+        *,
+        order_total: Money,
+        reference: str,
+        actor: str | None = None,
+    ) -> PointsPayment:
+        """Spend points as partial payment of an order, once per reference.
+
+        Example:
+            >>> from crmkit.app.loyalty import _example_crm
+            >>> crm = _example_crm(member_points=500)
+            >>> crm.pay_with_points("cus_000001", 200, order_total=Money("600", "TWD"),
+            ...                     reference="pay_1").to_pay
+            Money('500.00', 'TWD')
+
+        .. versionadded:: 0.1.0
+        """
+        command = PayWithPoints(
+            customer_id, points, order_total=order_total, reference=reference, actor=actor
+        )
+        return self._run(command, PointsPayment)
+
+    def reverse_redemption(
+        self, customer_id: str, reference: str, *, actor: str | None = None
+    ) -> LedgerEntry:
+        """Give back the points of a reward redemption or a points payment (and its coupon).
+
+        Example:
+            >>> from crmkit.app.loyalty import _example_crm
+            >>> crm = _example_crm(member_points=500)
+            >>> _ = crm.pay_with_points("cus_000001", 200, order_total=Money("600", "TWD"),
+            ...                         reference="pay_1")
+            >>> crm.reverse_redemption("cus_000001", "pay_1").points
+            200
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(ReverseRedemption(customer_id, reference, actor=actor), LedgerEntry)
+
+    def adjust_points(
+        self, customer_id: str, points: int, *, reference: str, reason: str, actor: str
+    ) -> LedgerEntry:
+        """Add or take points by hand; ``actor`` and ``reason`` go on the entry.
+
+        Example:
+            >>> from crmkit.app.loyalty import _example_crm
+            >>> crm = _example_crm(member_points=0)
+            >>> crm.adjust_points("cus_000001", 80, reference="adj_1", reason="late parcel",
+            ...                   actor="u_amy").points
+            80
+
+        .. versionadded:: 0.1.0
+        """
+        command = AdjustPoints(customer_id, points, reference=reference, reason=reason, actor=actor)
+        return self._run(command, LedgerEntry)
+
+    def grant_tier(
+        self,
+        customer_id: str,
+        tier: str,
+        *,
+        reference: str,
+        reason: str,
+        actor: str,
+        until: datetime | None = None,
+    ) -> TierGrant:
+        """Hold a member at ``tier`` until ``until`` (``None``: no end).
+
+        Example:
+            >>> from crmkit.app.loyalty import _example_crm
+            >>> crm = _example_crm(member_points=0)
+            >>> crm.grant_tier("cus_000001", "silver", reference="g_1", reason="launch",
+            ...                actor="u_amy").tier
+            'silver'
+
+        .. versionadded:: 0.1.0
+        """
+        command = GrantTier(
+            customer_id, tier, reference=reference, reason=reason, until=until, actor=actor
+        )
+        return self._run(command, TierGrant)
+
+    def register_referral(
+        self, referee_id: str, code: str, *, actor: str | None = None
+    ) -> Referral:
+        """Record that member ``referee_id`` joined with another member's referral ``code``.
+
+        Example:
+            >>> from crmkit.app.loyalty import _example_crm
+            >>> from crmkit.loyalty import referral_code
+            >>> crm = _example_crm(member_points=0, referee=True)
+            >>> crm.register_referral("cus_000002", referral_code("tea_club", "cus_000001")
+            ...                       ).status.value
+            'registered'
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(RegisterReferral(referee_id, code, actor=actor), Referral)
+
+    def qualify_referrals(self, *, actor: str | None = None) -> ReferralRun:
+        """Reward the referrals whose first order is past its pending period (a scheduler's).
+
+        Example:
+            >>> from crmkit.app.loyalty import _example_crm
+            >>> _example_crm(member_points=0).qualify_referrals().rewarded
+            ()
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(QualifyReferrals(actor=actor), ReferralRun)
+
+    def advance_memberships(self, *, actor: str | None = None) -> MembershipRun:
+        """Bring every membership to now: expiry, maturing points, tier evaluation.
+
+        Example:
+            >>> from crmkit.app.loyalty import _example_crm
+            >>> _example_crm(member_points=0).advance_memberships().skipped
+            ()
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(AdvanceMemberships(actor=actor), MembershipRun)
+
+    def get_membership(self, customer_id: str, *, actor: str | None = None) -> Membership:
+        """Return a customer's membership of the configured program.
+
+        Example:
+            >>> from crmkit.app.loyalty import _example_crm
+            >>> _example_crm(member_points=0).get_membership("cus_000001").customer_id
+            'cus_000001'
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(ShowMembership(customer_id, actor=actor), Membership)
+
+    def points_balance(self, customer_id: str, *, actor: str | None = None) -> MemberBalance:
+        """Return a customer's points now, with the lots behind them and what expires soon.
+
+        Example:
+            >>> from crmkit.app.loyalty import _example_crm
+            >>> _example_crm(member_points=120).points_balance("cus_000001").balance.available
+            120
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(ShowPointsBalance(customer_id, actor=actor), MemberBalance)
+
+    def loyalty_report(self, *, actor: str | None = None) -> LoyaltyReport:
+        """Return the program's liability, breakage, members per tier and points expiring soon.
+
+        Example:
+            >>> from crmkit.app.loyalty import _example_crm
+            >>> _example_crm(member_points=120).loyalty_report().liability.members
+            1
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(ShowLoyaltyReport(actor=actor), LoyaltyReport)
 
     # ----- reads -------------------------------------------------------------------------
     def get_customer(self, id: str) -> Customer:

@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import os
 
+import attrs
+
 from crmkit.access import AllowAll
 from crmkit.app import customers as customers_app
 from crmkit.app import leads as leads_app
+from crmkit.app import loyalty as loyalty_app
 from crmkit.app import quotes as quotes_app
 from crmkit.app import service as service_app
 from crmkit.app._crm import CRM
@@ -51,6 +54,7 @@ def bootstrap(
     pricing: quotes_app.PricingSettings | None = None,
     service: service_app.ServiceSettings | None = None,
     service_hooks: service_app.ServiceHooks | None = None,
+    loyalty: loyalty_app.LoyaltySettings | None = None,
 ) -> CRM:
     """Build a :class:`CRM` from the given parts; every part left out gets a default.
 
@@ -75,7 +79,12 @@ def bootstrap(
             (:class:`crmkit.app.service.ServiceSettings`).
         service_hooks: the functions the service use cases call into other contexts (the
             customer's tier, goodwill points). Default: none
-            (:class:`crmkit.app.service.ServiceHooks`).
+            (:class:`crmkit.app.service.ServiceHooks`); with ``loyalty`` configured, the hooks
+            left unset are the loyalty context's (the member's tier selects the SLA, goodwill
+            points go on the member's ledger).
+        loyalty: the loyalty program the loyalty use cases run, its rewards, referrals and
+            points as payment (:class:`crmkit.app.loyalty.LoyaltySettings`). Default: none
+            (only saving a program is possible).
 
     Example:
         >>> from datetime import datetime
@@ -146,6 +155,28 @@ def bootstrap(
         bus.register(command_type, handler)
     for command_type, handler in quotes_app.command_handlers(
         clock=clock, ids=ids, policy=policy, settings=pricing
+    ).items():
+        bus.register(command_type, handler)
+    if loyalty is not None:
+        if not isinstance(loyalty, loyalty_app.LoyaltySettings):
+            raise ValidationError(
+                f"must be LoyaltySettings, not {type(loyalty).__name__}", path="loyalty"
+            )
+        if service_hooks is None:
+            service_hooks = service_app.ServiceHooks()
+        elif not isinstance(service_hooks, service_app.ServiceHooks):
+            raise ValidationError(
+                f"must be ServiceHooks, not {type(service_hooks).__name__}", path="service_hooks"
+            )
+        service_hooks = attrs.evolve(
+            service_hooks,
+            tier_lookup=service_hooks.tier_lookup or loyalty_app.tier_lookup_hook(loyalty),
+            goodwill_points=(
+                service_hooks.goodwill_points or loyalty_app.goodwill_points_hook(loyalty)
+            ),
+        )
+    for command_type, handler in loyalty_app.command_handlers(
+        clock=clock, policy=policy, settings=loyalty
     ).items():
         bus.register(command_type, handler)
     for command_type, handler in service_app.command_handlers(

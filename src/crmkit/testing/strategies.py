@@ -91,12 +91,16 @@ __all__ = [
     "customers",
     "discount_rule_sets",
     "domain_events",
+    "earn_orders",
     "emails",
     "ids",
     "interactions",
     "leads",
     "locales",
+    "loyalty_programs",
+    "loyalty_scenarios",
     "maintenance_contracts",
+    "memberships",
     "money",
     "names",
     "opportunities",
@@ -112,6 +116,7 @@ __all__ = [
     "sla_policies",
     "sla_policy_sets",
     "tags",
+    "tier_models",
     "timezones",
     "work_orders",
 ]
@@ -851,6 +856,13 @@ from crmkit.testing._lead_strategies import (  # noqa: E402
     leads,
     scoring_models,
 )
+from crmkit.testing._loyalty_strategies import (  # noqa: E402
+    earn_orders,
+    loyalty_programs,
+    loyalty_scenarios,
+    memberships,
+    tier_models,
+)
 from crmkit.testing._pipeline_strategies import opportunities, pipelines  # noqa: E402
 from crmkit.testing._pricing_strategies import (  # noqa: E402
     catalogs,
@@ -877,6 +889,7 @@ def _register_strategies() -> None:
     from crmkit.kernel.calendar import BusinessCalendar
     from crmkit.leads import Lead
     from crmkit.leads.scoring import ScoringModel
+    from crmkit.loyalty import LoyaltyProgram, Membership
     from crmkit.pipeline import Opportunity, Pipeline
     from crmkit.pricing import Coupon, Quote
     from crmkit.service import Complaint, ComplaintPolicy
@@ -888,6 +901,8 @@ def _register_strategies() -> None:
     st.register_type_strategy(Pipeline, pipelines())
     st.register_type_strategy(Quote, quotes())
     st.register_type_strategy(Coupon, coupons())
+    st.register_type_strategy(LoyaltyProgram, loyalty_programs())
+    st.register_type_strategy(Membership, loyalty_scenarios().map(lambda s: s.membership))
     st.register_type_strategy(Complaint, complaints())
     st.register_type_strategy(ComplaintPolicy, complaint_policies())
     st.register_type_strategy(SlaPolicy, sla_policies())

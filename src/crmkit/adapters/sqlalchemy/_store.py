@@ -49,6 +49,7 @@ from crmkit.kernel.ids import check_id
 from crmkit.kernel.query import Order, Page, Query, RecordType, encode_cursor
 from crmkit.kernel.time import Clock, SystemClock
 from crmkit.leads import Lead
+from crmkit.loyalty import LoyaltyProgram, Membership, Referral
 from crmkit.notifications.delivery import Delivery
 from crmkit.pipeline import Opportunity, Pipeline
 from crmkit.ports import OutboxEntry, Repository
@@ -1015,6 +1016,9 @@ class SQLAlchemyUnitOfWork:
     sla_policy_sets: Repository[StoredSlaPolicySet]
     maintenance_contracts: Repository[MaintenanceContract]
     work_orders: Repository[WorkOrder]
+    loyalty_programs: Repository[LoyaltyProgram]
+    memberships: Repository[Membership]
+    referrals: Repository[Referral]
 
     def __init__(self, store: SQLAlchemyStore) -> None:
         self._store = store
@@ -1043,6 +1047,9 @@ class SQLAlchemyUnitOfWork:
         self.sla_policy_sets = self._repositories["sla_policy_sets"]
         self.maintenance_contracts = self._repositories["maintenance_contracts"]
         self.work_orders = self._repositories["work_orders"]
+        self.loyalty_programs = self._repositories["loyalty_programs"]
+        self.memberships = self._repositories["memberships"]
+        self.referrals = self._repositories["referrals"]
 
     def repository(self, record_type: RecordType[A]) -> SQLAlchemyRepository[A]:
         """Return the repository for ``record_type`` (for record types beyond crmkit's own).

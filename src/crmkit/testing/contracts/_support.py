@@ -229,6 +229,15 @@ def repository_for(uow: UnitOfWork, aggregate: Aggregate) -> Repository[Any]:
     ):
         if isinstance(aggregate, service_cls):
             return service_repository
+    from crmkit.loyalty import LoyaltyProgram, Membership, Referral
+
+    for loyalty_cls, loyalty_repository in (
+        (LoyaltyProgram, uow.loyalty_programs),
+        (Membership, uow.memberships),
+        (Referral, uow.referrals),
+    ):
+        if isinstance(aggregate, loyalty_cls):
+            return loyalty_repository
     raise TypeError(f"no repository for {type(aggregate).__name__}")  # pragma: no cover
 
 

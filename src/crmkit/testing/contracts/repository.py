@@ -499,6 +499,37 @@ class RepositoryContract:
         assert [c.id for c in due] == [records.contract.id]
         assert [w.id for w in done] == [records.work_order.id]
 
+    def test_loyalty_records_round_trip(self, crm_store: Store) -> None:
+        """A program with every rule, a member's whole ledger, and a rewarded referral."""
+        from crmkit.testing.contracts._loyalty_support import loyalty_records
+
+        records = loyalty_records()
+        amy, bob = records.membership, records.referee
+        store_all(crm_store, records.all())
+        with crm_store.unit_of_work() as uow:
+            assert uow.loyalty_programs.get(records.program.id) == records.program
+            assert uow.memberships.get(amy.id) == amy
+            assert uow.memberships.get(bob.id) == bob
+            later = amy.enrolled_at.replace(year=2027, month=6)
+            assert uow.memberships.get(amy.id).balance(later) == amy.balance(later)
+            assert uow.referrals.get(records.referral.id) == records.referral
+            programs = uow.loyalty_programs.query(Query.where(currency="TWD")).items
+            gold = uow.memberships.query(
+                Query.where(program_id=records.program.id, tier="gold").filter(
+                    "enrolled_at", Op.LT, bob.enrolled_at
+                )
+            ).items
+            by_code = uow.memberships.query(Query.where(referral_code=records.referral.code)).items
+            rewarded = uow.referrals.query(
+                Query.where(
+                    referrer_id=amy.customer_id, status="rewarded", order_id="o_bob_1"
+                ).filter("qualifies_at", Op.LE, records.referral.settled_at)
+            ).items
+        assert [p.id for p in programs] == [records.program.id]
+        assert [m.id for m in gold] == [amy.id]
+        assert [m.id for m in by_code] == [amy.id]
+        assert [r.id for r in rewarded] == [records.referral.id]
+
     def test_interaction_round_trip(self, crm_store: Store) -> None:
         """An interaction with every field set reads back equal."""
         original = full_interaction()
