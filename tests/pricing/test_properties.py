@@ -176,11 +176,25 @@ def test_rounding_tax_per_line_or_per_total_differs_by_at_most_half_a_unit_per_l
         return
     assert per_total is not None
     digits = currency_digits(s.currency, cash=s.cash)
-    apart = abs(per_line.tax - per_total.tax).amount.scaleb(digits)
     n = len(per_line.lines)
     limit = n if s.tax.mode is Rounding.HALF_UP else n + 1
+    if _chosen(per_line) != _chosen(per_total):
+        # "Best for the customer" compares totals after tax, rounded as configured, so the two
+        # roundings can pick different options when those are within rounding of each other
+        # (found by this test: a 0.02 line discount vs a 0.02 quote discount on 1.02 TWD,
+        # 1.05 against 1.06 per line but 1.05 against 1.05 per total). Each pick is then the
+        # lowest total under its own rounding, which bounds the totals by the same limit.
+        assert 2 * abs(per_line.total - per_total.total).amount.scaleb(digits) <= limit
+        return
+    apart = abs(per_line.tax - per_total.tax).amount.scaleb(digits)
     assert 2 * apart <= limit
     assert per_line.subtotal == per_total.subtotal
+
+
+def _chosen(q: PricedQuote) -> tuple[list[str], list[str]]:
+    """The rules a priced quote applied: line by line, then at the quote level."""
+    lines = sorted(d.rule_id for line in q.lines for d in line.discounts)
+    return lines, sorted(d.rule_id for d in q.quote_discounts)
 
 
 def test_half_even_can_exceed_half_a_unit_per_line_by_one_tie():
