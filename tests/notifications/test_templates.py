@@ -62,6 +62,7 @@ SAMPLE: dict[str, Any] = {
     "quote": "Q-1024",
     "asset": "Espresso machine EM-3",
     "contract": "MC-2026-007",
+    "value": Money("600", "TWD"),
 }
 
 
@@ -162,6 +163,20 @@ def test_a_date_deadline_and_an_int_are_formatted_for_the_locale() -> None:
     context = {**SAMPLE, "due_at": date(2026, 12, 31), "points": 12500}
     message = TemplateRenderer().render(note("points_expiring", "zh_Hant_TW", context))
     assert message.subject == "您有 12,500 點將於 2026年12月31日 到期"
+
+
+def test_points_expiring_shows_the_points_their_value_and_the_last_day() -> None:
+    context = {**SAMPLE, "due_at": date(2027, 3, 2), "points": 1200, "value": Money("600", "TWD")}
+    message = TemplateRenderer().render(note("points_expiring", "zh_Hant_TW", context))
+    assert message.subject == "您有 1,200 點將於 2027年3月2日 到期"
+    assert "您在 Tea Club 的 1,200 點（價值 $600.00）將於 2027年3月2日 當日結束時到期" in (
+        message.text
+    )
+    assert "（價值 <strong>$600.00</strong>）" in (message.html or "")
+    english = TemplateRenderer().render(note("points_expiring", "en", context))
+    assert "1,200 of your Tea Club points, worth NT$600.00, will expire at the end of " in (
+        english.text
+    )
 
 
 def test_values_are_formatted_in_the_recipients_own_locale_when_its_language_matches() -> None:

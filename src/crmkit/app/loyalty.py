@@ -39,6 +39,12 @@ credits both sides as adjustments once the pending period has passed.
 to now: pending points mature, lots expire, debts are repaid, tiers are evaluated. Each
 membership commits on its own; one changed concurrently is skipped and advanced next run.
 
+**Notifications.** :class:`PointsExpiringTrigger` gives the
+:class:`~crmkit.app.dispatch.Dispatcher` a :class:`~crmkit.loyalty.events.PointsExpiringSoon`
+for each member's points that expire within :attr:`LoyaltySettings.expiring_within_days`, once
+per membership and expiry date; :func:`loyalty_subscriptions` routes it to the built-in
+``points_expiring`` template, to the customer's first contact.
+
 :class:`LoyaltySettings` is the configuration the handlers share
 (``bootstrap(loyalty=...)``); it is data and round-trips through :mod:`crmkit.serialization`.
 
@@ -61,17 +67,20 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
 from crmkit.app.messagebus import CommandHandler
+from crmkit.app.triggers import scan
+from crmkit.customers import Contact
 from crmkit.errors import ConcurrencyError, NotFoundError, RuleViolation, ValidationError
+from crmkit.kernel.events import DomainEvent
 from crmkit.kernel.ids import check_id
 from crmkit.kernel.money import Money
 from crmkit.kernel.query import Op, Page, Query
-from crmkit.kernel.time import Clock
+from crmkit.kernel.time import Clock, ensure_aware
 from crmkit.loyalty import (
     BreakageEstimate,
     EntryKind,
@@ -117,6 +126,10 @@ from crmkit.loyalty.commands import (
     ShowMembership,
     ShowPointsBalance,
 )
+from crmkit.loyalty.events import PointsExpiringSoon
+from crmkit.notifications.consent import Purpose
+from crmkit.notifications.events import occurrence_id
+from crmkit.notifications.subscriptions import Recipient, Subscription, Subscriptions
 from crmkit.ports import AccessPolicy, UnitOfWork
 from crmkit.pricing import Coupon
 
@@ -129,6 +142,7 @@ __all__ = [
     "LoyaltySettings",
     "MemberBalance",
     "MembershipRun",
+    "PointsExpiringTrigger",
     "ReferralRun",
     "RewardOutcome",
     "adjust_points",
@@ -138,6 +152,7 @@ __all__ = [
     "enroll_member",
     "goodwill_points_hook",
     "grant_tier",
+    "loyalty_subscriptions",
     "pay_with_points_for_order",
     "qualify_referrals",
     "record_activity",
@@ -1318,6 +1333,168 @@ def goodwill_points_hook(
         return entry
 
     return credit
+
+
+# ----- notifications -------------------------------------------------------------------------
+
+
+def _settings(_instance: object, _attribute: object, value: Any) -> None:
+    if not isinstance(value, LoyaltySettings):
+        raise ValidationError(
+            f"must be LoyaltySettings, not {type(value).__name__}", path="settings"
+        )
+
+
+def _last_day(expires_at: datetime, program: LoyaltyProgram) -> date:
+    """The last day (in the program's zone) points expiring at ``expires_at`` can be spent."""
+    return (expires_at.astimezone(program.zone) - timedelta(microseconds=1)).date()
+
+
+class _Recipients:
+    """Looks up, once per customer, the first contact (else the customer's name) to greet."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self._found: dict[str, tuple[str | None, str]] = {}
+
+    def of(self, customer_id: str) -> tuple[str | None, str]:
+        if customer_id not in self._found:
+            contacts: list[Contact] = list(
+                self._uow.contacts.query(Query.where(customer_id=customer_id).take(1)).items
+            )
+            if contacts:
+                self._found[customer_id] = (contacts[0].id, contacts[0].name)
+            else:
+                try:
+                    name = str(self._uow.customers.get(customer_id).name)
+                except NotFoundError:
+                    name = customer_id
+                self._found[customer_id] = (None, name)
+        return self._found[customer_id]
+
+
+@attrs.frozen
+class PointsExpiringTrigger:
+    """Emits a :class:`~crmkit.loyalty.events.PointsExpiringSoon` per member and expiry date.
+
+    Reads the program's memberships a page at a time and, for each, the live lots (available
+    or pending at ``now``) that expire after ``now`` and at most ``notice`` later (default
+    :attr:`LoyaltySettings.expiring_within_days`, as in :func:`~crmkit.loyalty.points_expiring`,
+    whose totals the events of a member add up to). Lots expiring at the same date make one
+    event; the id derives from the membership and that date, so each reminder fires once
+    however often the dispatcher runs, and points expiring on a later date get their own
+    reminder when that date comes within the notice.
+
+    One event per expiry date, rather than one per member with the earliest date: each message
+    then says exactly how many points go on which day, never summing points that expire on
+    different days under one date, and a lot that enters the window later is announced instead
+    of being folded into a reminder already sent.
+
+    The recipient is the customer's first contact (the customer's name, and no contact, when
+    there is none). Without a stored program there are no members: nothing fires.
+
+    Example:
+        >>> from datetime import datetime
+        >>> from zoneinfo import ZoneInfo
+        >>> crm = _example_crm(member_points=500)   # lot earned 2026-03-02, lives 12 months
+        >>> trigger = PointsExpiringTrigger(_example_settings())
+        >>> now = datetime(2027, 2, 10, tzinfo=ZoneInfo("Asia/Taipei"))
+        >>> with crm.store.unit_of_work() as uow:
+        ...     [(e.points, e.value, e.due_at.isoformat(), e.name) for e in trigger.fire(uow, now)]
+        [(500, Money('250.00', 'TWD'), '2027-03-02', 'Lin Mei-ling')]
+
+    .. versionadded:: 0.1.0
+    """
+
+    settings: LoyaltySettings = attrs.field(validator=_settings)
+    notice: timedelta | None = attrs.field(default=None, validator=_optional_positive)
+    name: str = "points_expiring"
+
+    @property
+    def window(self) -> timedelta:
+        """The notice in force: ``notice``, else the settings' ``expiring_within_days``.
+
+        Example:
+            >>> PointsExpiringTrigger(LoyaltySettings(program_id="club")).window.days
+            30
+        """
+        if self.notice is not None:
+            return self.notice
+        return timedelta(days=self.settings.expiring_within_days)
+
+    def fire(self, uow: UnitOfWork, now: datetime) -> list[DomainEvent]:
+        """Return a reminder for each member's points expiring within the notice, per date."""
+        now = ensure_aware(now, "now")
+        try:
+            program = uow.loyalty_programs.get(self.settings.program_id)
+        except NotFoundError:
+            return []
+        horizon = now + self.window
+        recipients = _Recipients(uow)
+        events: list[DomainEvent] = []
+        member: Membership
+        for member in scan(uow.memberships, Query.where(program_id=program.id).order("id")):
+            # A command may have saved the member a moment after this pass read the clock:
+            # read it at its own time then, rather than refuse to go back.
+            read_at = max(now, member.as_of)
+            if member.expiring_before(horizon, read_at) <= 0:  # O(b): most members stop here
+                continue
+            by_day: dict[date, tuple[int, datetime]] = {}
+            for lot in member.lots.values():
+                at = lot.expires_at
+                if not lot.remaining or at is None or not read_at < at <= horizon:
+                    continue
+                day = _last_day(at, program)
+                points, first = by_day.get(day, (0, at))
+                by_day[day] = (points + lot.remaining, min(first, at))
+            contact_id, name = recipients.of(member.customer_id)
+            for day in sorted(by_day):
+                points, expires_at = by_day[day]
+                events.append(
+                    PointsExpiringSoon(
+                        aggregate_id=member.id,
+                        occurred_at=now,
+                        event_id=occurrence_id(self.name, member.id, day.isoformat()),
+                        program_id=program.id,
+                        program=program.name,
+                        customer_id=member.customer_id,
+                        contact_id=contact_id,
+                        name=name,
+                        points=points,
+                        value=program.value_of(points),
+                        due_at=day,
+                        expires_at=expires_at,
+                    )
+                )
+        return events
+
+
+def loyalty_subscriptions(*, channel: str = "email") -> Subscriptions:
+    """Subscriptions that route the loyalty triggers' events to the built-in templates.
+
+    ``points-expiring`` sends ``points_expiring`` to the customer's first contact
+    (``Recipient.contact("contact_id")``). It is *transactional*, not marketing: how many of
+    the member's own points lapse, and when, is information about their account, like a
+    statement, so it goes to a contact who has not opted in to offers (and is logged as
+    such); it carries no offer. A host that words it as a promotion should switch it to
+    ``purpose="marketing"``. Switch it off with ``.switch("points-expiring", enabled=False)``.
+
+    Example:
+        >>> [(s.name, s.template, s.purpose.value) for s in loyalty_subscriptions()]
+        [('points-expiring', 'points_expiring', 'transactional')]
+
+    .. versionadded:: 0.1.0
+    """
+    return Subscriptions.of(
+        Subscription(
+            name="points-expiring",
+            event_type=PointsExpiringSoon.event_type,
+            template="points_expiring",
+            to=Recipient.contact("contact_id"),
+            channel=channel,
+            purpose=Purpose.TRANSACTIONAL,
+        ),
+    )
 
 
 # ----- wiring --------------------------------------------------------------------------------

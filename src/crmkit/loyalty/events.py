@@ -6,6 +6,10 @@ back, expired, debt repaid) and one per tier change. ``entry`` is the ledger ent
 direction. :class:`PointsEarned` carries the :class:`~crmkit.loyalty.program.EarnBreakdown`, so
 a notification can say which rules earned what.
 
+:class:`PointsExpiringSoon` is an event time makes happen: no membership records it; the
+``PointsExpiringTrigger`` of :mod:`crmkit.app.loyalty` finds it at ``now`` with a stable id and
+carries the names the ``points_expiring`` template greets.
+
 Example:
     >>> from datetime import datetime, timezone
     >>> e = PointsRedeemed(aggregate_id="mem_1", occurred_at=datetime(2026, 4, 1,
@@ -18,7 +22,7 @@ Example:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import attrs
@@ -36,6 +40,7 @@ __all__ = [
     "PointsClawedBack",
     "PointsEarned",
     "PointsExpired",
+    "PointsExpiringSoon",
     "PointsRedeemed",
     "RedemptionReversed",
     "ReferralRegistered",
@@ -293,3 +298,34 @@ class ReferralVoided(DomainEvent):
     event_type = "loyalty.ReferralVoided"
     program_id: str
     order_id: str
+
+
+@attrs.frozen(kw_only=True)
+class PointsExpiringSoon(DomainEvent):
+    """``points`` of a member's points expire at the end of ``due_at``: remind them to spend.
+
+    ``aggregate_id`` is the membership. One event per expiry date: ``points`` are what the
+    lots expiring at ``expires_at`` (the exact instant, midnight at the end of ``due_at`` in the
+    program's time zone) still hold, and ``value`` what they are worth at the program's point
+    value. ``due_at`` is the last day they can be spent, the date the ``points_expiring``
+    template shows; ``program`` is the program's name. ``name`` is whom it greets and
+    ``contact_id`` what ``Recipient.contact("contact_id")`` reaches (the customer's first
+    contact; ``None`` when the customer has none, and the name is then the customer's).
+
+    Example:
+        >>> PointsExpiringSoon.event_type
+        'loyalty.PointsExpiringSoon'
+
+    .. versionadded:: 0.1.0
+    """
+
+    event_type = "loyalty.PointsExpiringSoon"
+    program_id: str
+    program: str
+    customer_id: str
+    contact_id: str | None
+    name: str
+    points: int
+    value: Money
+    due_at: date
+    expires_at: datetime

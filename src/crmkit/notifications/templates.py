@@ -30,7 +30,7 @@ the others are text (or any value :func:`~crmkit.i18n.format_value` takes).
 * ``customer_needs_attention``: ``name`` (the account owner), ``customer``, ``last_contact_at``
 * ``win_back``: ``name``, ``business``, ``amount`` (the offer), ``code`` (a coupon), ``due_at``
 * ``loyalty_tier_upgraded``: ``name``, ``tier``, ``program``
-* ``points_expiring``: ``name``, ``points``, ``program``, ``due_at``
+* ``points_expiring``: ``name``, ``points``, ``program``, ``value`` (Money), ``due_at`` (last day)
 * ``quote_expiring``: ``name``, ``quote`` (its reference), ``amount``, ``due_at``
 * ``maintenance_due``: ``name``, ``asset``, ``due_at``
 * ``maintenance_renewal_due``: ``name``, ``contract`` (its reference), ``due_at`` (its end)
@@ -47,7 +47,7 @@ Example:
     >>> from crmkit.kernel.money import Money
     >>> from crmkit.ports import Notification
     >>> sorted(TEMPLATES)[:3]
-    ['birthday_greeting', 'complaint_acknowledged', 'customer_needs_attention']
+    ['birthday_greeting', 'complaint_acknowledged', 'csat_survey']
     >>> message = TemplateRenderer().render(Notification(
     ...     "amy@example.com", "email", "quote_expiring", "zh_Hant_TW",
     ...     context={"name": "Amy", "quote": "Q-1024", "amount": Money("1234.5", "TWD"),
@@ -192,7 +192,7 @@ class Template:
 
         Example:
             >>> sorted(TEMPLATES["points_expiring"].placeholders)
-            ['due_at', 'name', 'points', 'program']
+            ['due_at', 'name', 'points', 'program', 'value']
         """
         names = _placeholders(self.subject) | _placeholders(self.text)
         if self.html is not None:
@@ -414,11 +414,12 @@ class TemplateRenderer:
 
         Example:
             >>> from datetime import date
+            >>> from crmkit.kernel.money import Money
             >>> from crmkit.ports import Notification
             >>> TemplateRenderer().render(Notification("amy@example.com", "email",
             ...     "points_expiring", "zh_Hans_CN",
             ...     context={"name": "Amy", "points": 1200, "program": "Tea Club",
-            ...              "due_at": date(2026, 3, 31)})).subject
+            ...              "value": Money("120", "CNY"), "due_at": date(2026, 3, 31)})).subject
             '您有 1,200 积分将于 2026年3月31日 到期'
         """
         if not isinstance(notification, Notification):
@@ -648,17 +649,18 @@ TEMPLATES: Final[Mapping[str, Template]] = _builtin(
     ),
     Template(
         "points_expiring",
-        # TRANSLATORS: {points} is a number of loyalty points, {due_at} when they expire.
+        # TRANSLATORS: {points} loyalty points worth {value}; {due_at} is the last day to use them.
         N_("{points} points expire on {due_at}"),
         N_(
             "Dear {name},\n\n"
-            "{points} of your {program} points will expire on {due_at}. Use them before then "
-            "so they do not go to waste."
+            "{points} of your {program} points, worth {value}, will expire at the end of "
+            "{due_at}. Use them before then so they do not go to waste."
         ),
         N_(
             "<p>Dear {name},</p>\n"
-            "<p><strong>{points}</strong> of your {program} points will expire on "
-            "<strong>{due_at}</strong>. Use them before then so they do not go to waste.</p>"
+            "<p><strong>{points}</strong> of your {program} points, worth "
+            "<strong>{value}</strong>, will expire at the end of <strong>{due_at}</strong>. "
+            "Use them before then so they do not go to waste.</p>"
         ),
     ),
     Template(
