@@ -88,7 +88,7 @@ import functools
 import hashlib
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -1355,19 +1355,19 @@ def save_business_calendar(
     """
     policy.check(command.actor, "service.configure", command.calendar)
     now = clock.now()
-    try:
-        stored = uow.business_calendars.get(command.calendar_id)
-    except NotFoundError:
-        stored = StoredCalendar(
+    stored = _add_or_replace(
+        uow.business_calendars,
+        command.calendar_id,
+        command.calendar,
+        lambda: StoredCalendar(
             id=command.calendar_id,
             calendar=command.calendar,
             updated_at=now,
             updated_by=command.actor,
-        )
-        uow.business_calendars.add(stored)
-    else:
-        stored.replace(command.calendar, now=now, actor=command.actor)
-        uow.business_calendars.save(stored)
+        ),
+        now=now,
+        actor=command.actor,
+    )
     uow.commit()
     return stored
 
@@ -1391,20 +1391,44 @@ def save_sla_policy_set(
     """
     policy.check(command.actor, "service.configure", command.policies)
     now = clock.now()
-    try:
-        stored = uow.sla_policy_sets.get(command.policy_set_id)
-    except NotFoundError:
-        stored = StoredSlaPolicySet(
+    stored = _add_or_replace(
+        uow.sla_policy_sets,
+        command.policy_set_id,
+        command.policies,
+        lambda: StoredSlaPolicySet(
             id=command.policy_set_id,
             policies=command.policies,
             updated_at=now,
             updated_by=command.actor,
-        )
-        uow.sla_policy_sets.add(stored)
-    else:
-        stored.replace(command.policies, now=now, actor=command.actor)
-        uow.sla_policy_sets.save(stored)
+        ),
+        now=now,
+        actor=command.actor,
+    )
     uow.commit()
+    return stored
+
+
+_Stored = TypeVar("_Stored", StoredCalendar, StoredSlaPolicySet)
+
+
+def _add_or_replace(
+    repo: Repository[_Stored],
+    id: str,
+    value: Any,
+    new: Callable[[], _Stored],
+    *,
+    now: datetime,
+    actor: str | None,
+) -> _Stored:
+    """The stored configuration ``id`` with ``value`` put in: added, or replaced and saved."""
+    try:
+        stored = repo.get(id)
+    except NotFoundError:
+        stored = new()
+        repo.add(stored)
+    else:
+        stored.replace(value, now=now, actor=actor)
+        repo.save(stored)
     return stored
 
 
