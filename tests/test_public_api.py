@@ -33,6 +33,7 @@ EXPECTED_MODULES = [
     "crmkit.access",
     "crmkit.adapters.memory",
     "crmkit.app",
+    "crmkit.app.tenants",
     "crmkit.customers",
     "crmkit.errors",
     "crmkit.kernel",

@@ -136,6 +136,9 @@ def test_enums_by_value_tuples_as_lists_and_non_ascii_kept() -> None:
         "source": None,
         "owner": None,
         "lifecycle": "prospect",
+        "address": None,
+        "merged_into": None,
+        "external_id": None,
     }
     assert "台積電" in to_json(c)
 

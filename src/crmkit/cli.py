@@ -1,10 +1,15 @@
-"""The ``crmkit`` command: ``crmkit --version``, ``crmkit demo`` and ``crmkit dispatch``.
+"""The ``crmkit`` command: ``--version``, ``demo``, ``dispatch``, ``export`` and ``import``.
 
-``crmkit demo`` tells a short story on the embedded SQLite store: two customers (one in Taipei,
-one in Shanghai), their contacts and interactions, an amount of money formatted for a locale, and
-a refused command that stores nothing. It uses a fixed clock and predictable ids, so the output
-is the same on every run. Without ``--database`` it works in a new file in a temporary directory
-that is deleted afterwards; with ``--database PATH`` it writes a new file at PATH and keeps it.
+``crmkit demo`` tells a month in the life of a small tea company on the embedded SQLite store
+(leads, deals, a quote, an order and points, a complaint, a maintenance visit; see
+:mod:`crmkit._demo_story`), then prints its dashboard and writes it as HTML (``--html FILE``;
+by default beside the database). It uses a fixed clock and predictable ids, so the output is the
+same on every run, in the ``--locale``'s language, money and dates. Without ``--database`` it
+works in a new file in a temporary directory that is deleted afterwards; with ``--database
+PATH`` it writes a new file at PATH and keeps it.
+
+``crmkit report --database PATH [--html FILE] [--json FILE]`` prints the dashboard of a store
+(see :mod:`crmkit._report_cli`).
 
 ``crmkit dispatch --database PATH --subscriptions FILE.json`` runs the notification dispatcher
 (:mod:`crmkit.app.dispatch`) on a SQLite database: one pass, or ``--follow`` to keep going
@@ -14,6 +19,11 @@ on the command line: ``CRMKIT_SMTP_HOST``, ``CRMKIT_SMTP_PORT``, ``CRMKIT_SMTP_S
 ``CRMKIT_SMTP_USERNAME``, ``CRMKIT_SMTP_PASSWORD``, ``CRMKIT_SMTP_STARTTLS`` (``1``/``0``) for
 the ``email`` channel, ``CRMKIT_WEBHOOK_URL`` and ``CRMKIT_WEBHOOK_SECRET`` for ``webhook``;
 a channel with none configured is written to the log instead.
+
+``crmkit export --database PATH FILE`` backs up every record and the pending outbox (or
+``--url URL`` for a SQLAlchemy database); ``crmkit import --url URL FILE`` restores it into an
+empty store (see :mod:`crmkit.adapters.backup`), and ``crmkit import --customers`` imports
+customers from CSV or JSON Lines (see :mod:`crmkit.app.transfer`).
 
 Exit status: 0 on success, 1 when crmkit refuses something (the message goes to stderr), 2 for a
 usage error.
@@ -32,12 +42,8 @@ import argparse
 import sys
 import tempfile
 from collections.abc import Sequence
-from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
-from zoneinfo import ZoneInfo
-
-from babel.dates import format_datetime
+from typing import TextIO
 
 import crmkit
 from crmkit.errors import CRMError, ValidationError
@@ -45,8 +51,6 @@ from crmkit.errors import CRMError, ValidationError
 __all__ = ["main"]
 
 LOCALES = ("en", "zh_Hant_TW", "zh_Hans_CN")
-TAIPEI = ZoneInfo("Asia/Taipei")
-DEMO_START = datetime(2026, 3, 2, 9, 0, tzinfo=TAIPEI)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,8 +76,23 @@ def _parser() -> argparse.ArgumentParser:
         "--locale",
         choices=LOCALES,
         default="en",
-        help="locale for money and dates (default: en)",
+        help="language, money and dates of the story (default: en)",
     )
+    demo.add_argument(
+        "--html",
+        metavar="FILE",
+        help="write the dashboard as HTML to FILE (default: beside the database; "
+        "needs crmkit[report])",
+    )
+    report = commands.add_parser(
+        "report",
+        help="print the dashboard of a SQLite database; write it as HTML or JSON",
+        description="Sales, service, loyalty and customer metrics of the last months, as a "
+        "table in the terminal, and with --html a page with charts (needs crmkit[report]).",
+    )
+    from crmkit._report_cli import add_arguments as add_report_arguments
+
+    add_report_arguments(report, LOCALES)
     dispatch = commands.add_parser(
         "dispatch",
         help="send the notifications the outbox and triggers call for",
@@ -100,6 +119,38 @@ def _parser() -> argparse.ArgumentParser:
     )
     dispatch.add_argument("--failed", action="store_true", help="list failed deliveries")
     dispatch.add_argument("--replay", metavar="KEY", help="send a failed delivery again")
+    export = commands.add_parser(
+        "export",
+        help="write every record and the pending outbox to a backup file (JSON Lines)",
+        description="Back up a store: every record of every type, with its version, and the "
+        "pending outbox. Restore it into any store with crmkit import.",
+    )
+    restore = commands.add_parser(
+        "import",
+        help="restore a backup into a store, or import customers from CSV/JSON Lines",
+        description="Restore a backup made by crmkit export (into an empty store unless "
+        "--allow-existing), or with --customers import customers and contacts.",
+    )
+    for sub in (export, restore):
+        where = sub.add_mutually_exclusive_group(required=True)
+        where.add_argument("--database", metavar="PATH", help="a SQLite file")
+        where.add_argument("--url", metavar="URL", help="a SQLAlchemy database URL")
+        sub.add_argument("file", metavar="FILE", help="the backup file (or customers' file)")
+    restore.add_argument(
+        "--allow-existing", action="store_true", help="restore beside records already stored"
+    )
+    restore.add_argument(
+        "--customers", action="store_true", help="FILE is customers as CSV or JSON Lines"
+    )
+    restore.add_argument("--mapping", metavar="JSON", help="with --customers: the column mapping")
+    restore.add_argument("--dry-run", action="store_true", help="with --customers: check only")
+    restore.add_argument(
+        "--all-or-nothing", action="store_true", help="with --customers: no rows if any is bad"
+    )
+    restore.add_argument("--region", help="with --customers: region of local phone numbers")
+    restore.add_argument(
+        "--phone-check", choices=("e164", "full"), default="e164", help="with --customers"
+    )
     return parser
 
 
@@ -121,18 +172,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     try:
         if args.command == "demo":
-            return _demo(args.database, args.locale, sys.stdout)
+            return _demo(args.database, args.locale, sys.stdout, args.html)
+        if args.command == "report":
+            from crmkit._report_cli import run_report
+
+            return run_report(args, sys.stdout)
         if args.command == "dispatch":
             from crmkit._dispatch_cli import run_dispatch
 
             return run_dispatch(args, sys.stdout)
+        if args.command in ("export", "import"):
+            from crmkit._transfer_cli import run_export, run_import
+
+            return (run_export if args.command == "export" else run_import)(args, sys.stdout)
     except CRMError as exc:
         print(f"crmkit: error: {exc}", file=sys.stderr)
         return 1
     return 2  # pragma: no cover - argparse only accepts known commands
 
 
-def _demo(database: str | None, locale: str, out: TextIO) -> int:
+def _demo(database: str | None, locale: str, out: TextIO, html: str | None = None) -> int:
     if database is not None:
         path = Path(database)
         if path.exists():
@@ -141,143 +200,14 @@ def _demo(database: str | None, locale: str, out: TextIO) -> int:
                 "that does not exist yet (or leave out --database)",
                 path="database",
             )
-        _story(path, kept=True, locale=locale, out=out)
+        _story(path, kept=True, locale=locale, out=out, html=html)
         return 0
     with tempfile.TemporaryDirectory(prefix="crmkit-demo-") as folder:
-        _story(Path(folder) / "demo.sqlite3", kept=False, locale=locale, out=out)
+        _story(Path(folder) / "demo.sqlite3", kept=False, locale=locale, out=out, html=html)
     return 0
 
 
-def _story(path: Path, *, kept: bool, locale: str, out: TextIO) -> None:
-    from crmkit.adapters.sqlite import SQLiteStore
-    from crmkit.customers import Contact, Customer
-    from crmkit.kernel import ManualClock, SequentialIds
-    from crmkit.kernel.money import Money
+def _story(path: Path, *, kept: bool, locale: str, out: TextIO, html: str | None) -> None:
+    from crmkit._demo_story import tell
 
-    def say(line: str = "") -> None:
-        print(line, file=out)
-
-    store = SQLiteStore(path)
-    try:
-        clock = ManualClock(DEMO_START)
-        crm = crmkit.bootstrap(store=store, clock=clock, ids=SequentialIds())
-        say(f"crmkit {crmkit.__version__} demo on SQLite file {path}")
-        say(
-            f"({'kept' if kept else 'deleted afterwards'}; locale {locale}; "
-            f"clock fixed at {DEMO_START:%Y-%m-%d %H:%M} Asia/Taipei)"
-        )
-        say()
-
-        tea = crm.register_customer(
-            "Formosa Tea Co.",
-            tags=["Tea", "Wholesale", "Taipei"],
-            source="2023 trade show",
-            owner="u_amy",
-        )
-        huangpu = crm.register_customer(
-            "Huangpu Trading Ltd.",
-            tags=["Shanghai", "Distributor"],
-            source="referral",
-            owner="u_ben",
-        )
-        say(f"Registered {tea.name} [{tea.id}] and {huangpu.name} [{huangpu.id}]")
-
-        def add(customer: Customer, name: str, phone: str, region: str, **more: Any) -> Contact:
-            contact = crm.add_contact(customer.id, name, phones=[phone], region=region, **more)
-            say(f"Added contact {name}: {phone} ({region}) stored as {contact.phones[0]}")
-            return contact
-
-        mei = add(
-            tea,
-            "Lin Mei-ling",
-            "0912 345 678",
-            "TW",
-            role="Purchasing manager",
-            decision_maker=True,
-            emails=["meiling@formosatea.example"],
-            preferred_channel="line",
-        )
-        add(tea, "Chen Wei", "(02) 2345-6789", "TW", role="Shop manager")
-        li = add(
-            huangpu,
-            "Li Na",
-            "138 0013 8000",
-            "CN",
-            role="Import director",
-            emails=["li.na@huangpu.example"],
-            preferred_channel="wechat",
-        )
-
-        per_kg = Money("1850", "TWD")
-        quote = per_kg * 200
-        clock.advance(timedelta(minutes=30))
-        crm.log_interaction(
-            tea.id,
-            "call",
-            f"Asked for a quote: 200 kg of high-mountain oolong at "
-            f"{per_kg.format(locale, cash=True)}/kg",
-            by="u_amy",
-            contact_id=mei.id,
-            channel="phone",
-        )
-        clock.advance(timedelta(days=1, hours=1))
-        crm.log_interaction(
-            tea.id,
-            "meeting",
-            "Tasting session at the Taipei office",
-            by="u_amy",
-            channel="in_person",
-        )
-        clock.advance(timedelta(hours=3))
-        crm.log_interaction(
-            huangpu.id,
-            "email",
-            "Sent the 2026 export price list",
-            by="u_ben",
-            contact_id=li.id,
-            channel="email",
-        )
-        say("Logged a call, a meeting and an email")
-        say()
-
-        page = crm.find_customers()
-        say(f"Customers ({len(page.items)}), times in Asia/Taipei:")
-        for customer in page.items:
-            say(f"* {customer.name} [{customer.id}], {customer.kind.value}, owner {customer.owner}")
-            say(f"    tags: {', '.join(customer.tags)}; source: {customer.source}")
-            say("    contacts:")
-            for c in crm.contacts_of(customer.id):
-                role = f", {c.role}" if c.role else ""
-                decides = " (decides)" if c.decision_maker else ""
-                say(f"      {c.name}{role}{decides}: {', '.join((*c.phones, *c.emails))}")
-            say("    timeline, newest first:")
-            timeline = [
-                (format_datetime(i.occurred_at, "short", tzinfo=TAIPEI, locale=locale), i)
-                for i in crm.timeline(customer.id)
-            ]
-            width = max(len(when) for when, _ in timeline)
-            for when, i in timeline:
-                say(f"      {when:<{width}}  {i.kind.value:<7}  {i.summary}")
-        say()
-        say(
-            f"Quote from the call: 200 kg x {per_kg.format(locale, cash=True)} = "
-            f"{quote.format(locale, cash=True)} (stored exactly as {quote})"
-        )
-        say()
-
-        try:
-            crm.add_contact(tea.id, "Wang Jun", emails=["wang.jun@"])
-        except CRMError as exc:
-            say(f"Refused ({type(exc).__name__}): {exc}")
-        try:
-            crm.log_interaction(tea.id, "note", "Wrong contact", contact_id=li.id)
-        except CRMError as exc:
-            say(f"Refused ({type(exc).__name__}): {exc}")
-        after_contacts = len(crm.contacts_of(tea.id))
-        after_timeline = len(crm.timeline(tea.id))
-        say(
-            f"Nothing was stored: {tea.name} still has {after_contacts} contacts "
-            f"and {after_timeline} interactions."
-        )
-    finally:
-        store.close()
+    tell(path, kept=kept, locale=locale, out=out, html=None if html is None else Path(html))

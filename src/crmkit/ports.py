@@ -17,17 +17,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
-from crmkit.customers import Contact, Customer, Interaction
+from crmkit.customers import Contact, Customer, Interaction, Order
 from crmkit.kernel.events import DomainEvent
 from crmkit.kernel.ids import IdGenerator
 from crmkit.kernel.query import Page, Query
 from crmkit.kernel.time import Clock
 
 if TYPE_CHECKING:
+    from datetime import date
+
+    from crmkit.access.audit import AuditEntry
+    from crmkit.analytics import Periods, Rate, SalesFacts
+    from crmkit.customers.dedup import DuplicateReview, MergeRecord
     from crmkit.leads import Lead
     from crmkit.loyalty import LoyaltyProgram, Membership, Referral
     from crmkit.notifications.delivery import Delivery
@@ -38,8 +43,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AccessPolicy",
+    "AnalyticsQueries",
+    "BulkLoader",
+    "Cipher",
     "Clock",
+    "ExchangeRates",
     "IdGenerator",
+    "MaskingPolicy",
     "Notification",
     "Notifier",
     "Outbox",
@@ -48,6 +58,7 @@ __all__ = [
     "Person",
     "Repository",
     "Store",
+    "StoredRecord",
     "UnitOfWork",
 ]
 
@@ -129,6 +140,9 @@ class UnitOfWork(Protocol):
     customers: Repository[Customer]
     contacts: Repository[Contact]
     interactions: Repository[Interaction]
+    duplicate_reviews: Repository[DuplicateReview]
+    customer_merges: Repository[MergeRecord]
+    orders: Repository[Order]
     deliveries: Repository[Delivery]
     leads: Repository[Lead]
     pipelines: Repository[Pipeline]
@@ -146,6 +160,7 @@ class UnitOfWork(Protocol):
     loyalty_programs: Repository[LoyaltyProgram]
     memberships: Repository[Membership]
     referrals: Repository[Referral]
+    audit_entries: Repository[AuditEntry]
 
     def __enter__(self) -> UnitOfWork: ...
 
@@ -231,6 +246,55 @@ class Store(Protocol):
     @property
     def outbox(self) -> Outbox:
         """The outbox of committed events."""
+        ...
+
+
+class StoredRecord(NamedTuple):
+    """One record as a store keeps it, for bulk loads (a restore, an import).
+
+    ``type`` is the record type's name and ``document`` what
+    ``crmkit.adapters.to_document`` makes (written with ``schema_version``). ``aggregate`` is
+    optional: the aggregate the document describes (``version`` set), or a function that takes
+    the record and returns it; stores that project columns use it instead of building the
+    aggregate from the document. (A named tuple, not an attrs class: an import makes hundreds
+    of thousands of them.)
+
+    Example:
+        >>> StoredRecord("customers", "cus_1", 3, 1, {"id": "cus_1"}).version
+        3
+
+    .. versionadded:: 0.1.0
+    """
+
+    type: str
+    id: str
+    version: int
+    schema_version: int
+    document: dict[str, Any]
+    aggregate: object = None
+
+
+@runtime_checkable
+class BulkLoader(Protocol):
+    """A store that can load many records at once, versions included (every crmkit store can).
+
+    ``load_records`` writes the records and appends ``events`` to the outbox in one
+    transaction, all or nothing; an id stored already is a ``DuplicateError``. Imports and
+    restores use it; a host store without it gets the slower ``add_many`` path (imports) or
+    cannot be restored into.
+
+    Example:
+        >>> from crmkit.adapters.memory import MemoryStore
+        >>> isinstance(MemoryStore(), BulkLoader)
+        True
+
+    .. versionadded:: 0.1.0
+    """
+
+    def load_records(
+        self, records: Iterable[StoredRecord], events: Iterable[DomainEvent] = ()
+    ) -> None:
+        """Store ``records`` as they are and append ``events`` to the outbox, atomically."""
         ...
 
 
@@ -327,6 +391,37 @@ class PeopleDirectory(Protocol):
 
 
 @runtime_checkable
+class Cipher(Protocol):
+    """Encrypts and decrypts bytes bound to associated data, with keys the host supplies.
+
+    A token names the key that made it, so keys can rotate: ``key_id`` is the key new tokens
+    are made with, and ``decrypt`` accepts tokens of every key the cipher still holds. A wrong
+    key, other associated data or a changed token raises ``StorageError``.
+    :class:`crmkit.adapters.cipher.AesGcmCipher` implements it (the ``crypto`` extra).
+
+    Example:
+        >>> from crmkit.adapters.cipher import AesGcmCipher
+        >>> isinstance(AesGcmCipher({"2026": bytes(32)}), Cipher)
+        True
+
+    .. versionadded:: 0.1.0
+    """
+
+    @property
+    def key_id(self) -> str:
+        """The id of the key new tokens are made with."""
+        ...
+
+    def encrypt(self, plaintext: bytes, associated_data: bytes) -> bytes:
+        """Return a token for ``plaintext``, bound to ``associated_data``."""
+        ...
+
+    def decrypt(self, token: bytes, associated_data: bytes) -> bytes:
+        """Return the plaintext of ``token``; ``StorageError`` if it cannot be read."""
+        ...
+
+
+@runtime_checkable
 class AccessPolicy(Protocol):
     """Decides whether an actor may perform an action; raises ``PermissionDeniedError`` if not.
 
@@ -343,4 +438,67 @@ class AccessPolicy(Protocol):
 
     def check(self, actor: str | None, action: str, resource: object | None = None) -> None:
         """Return if allowed; raise ``PermissionDeniedError`` otherwise."""
+        ...
+
+
+@runtime_checkable
+class MaskingPolicy(Protocol):
+    """An access policy's optional second duty: hide the fields an actor may not see.
+
+    ``mask(actor, record_type, document)`` takes a record as a JSON-ready document
+    (:func:`crmkit.serialization.unstructure`) and returns it with the actor's masked fields
+    masked (``"a***@example.com"``, ``"+8869****5678"``, an amount as ``None``); with nothing
+    to mask it may return the document itself. Reads call it after ``check`` allowed them.
+
+    Example:
+        >>> from crmkit.access import AllowAll
+        >>> isinstance(AllowAll(), MaskingPolicy)
+        True
+
+    .. versionadded:: 0.1.0
+    """
+
+    def mask(self, actor: str | None, record_type: str, document: dict[str, Any]) -> dict[str, Any]:
+        """Return ``document`` as ``actor`` may see it."""
+        ...
+
+
+@runtime_checkable
+class ExchangeRates(Protocol):
+    """Answers exchange rates, so analytics can total amounts in several currencies.
+
+    ``rate`` returns the rate for ``1 base = x quote`` in force on day ``on`` (the returned
+    :class:`~crmkit.analytics.Rate` records the day it was published for), or raises
+    ``NotFoundError``. :class:`crmkit.analytics.StaticRates` serves a fixed table.
+
+    Example:
+        >>> from crmkit.analytics import StaticRates
+        >>> isinstance(StaticRates({}), ExchangeRates)
+        True
+
+    .. versionadded:: 0.1.0
+    """
+
+    def rate(self, base: str, quote: str, on: date) -> Rate:
+        """Return the ``base`` -> ``quote`` rate for day ``on``."""
+        ...
+
+
+@runtime_checkable
+class AnalyticsQueries(Protocol):
+    """Computes analytics facts inside the store (``GROUP BY`` in SQL), not in Python.
+
+    A store offering it has an ``analytics()`` method returning one; its answers equal the
+    pure functions' over the same records (:func:`crmkit.analytics.sales_facts`).
+
+    Example:
+        >>> from crmkit.adapters.sqlite import SQLiteStore
+        >>> isinstance(SQLiteStore(":memory:").analytics(), AnalyticsQueries)
+        True
+
+    .. versionadded:: 0.1.0
+    """
+
+    def sales_facts(self, periods: Periods, *, pipeline_key: str | None = None) -> SalesFacts:
+        """Reduce the stored opportunities (of ``pipeline_key``, if given) to sales facts."""
         ...

@@ -26,15 +26,19 @@ import copy
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from crmkit.customers import CONTACTS, CUSTOMERS, INTERACTIONS
+from crmkit.access.audit import AUDIT_ENTRIES
+from crmkit.customers import CONTACTS, CUSTOMERS, INTERACTIONS, ORDERS
+from crmkit.customers.dedup import CUSTOMER_MERGES, DUPLICATE_REVIEWS
 from crmkit.errors import DuplicateError, FieldError, NotFoundError, ValidationError
 from crmkit.kernel.aggregate import Aggregate
+from crmkit.kernel.events import DomainEvent
 from crmkit.kernel.ids import check_id
 from crmkit.kernel.query import RecordType
 from crmkit.leads import LEADS
 from crmkit.loyalty import LOYALTY_PROGRAMS, MEMBERSHIPS, REFERRALS
 from crmkit.notifications.delivery import DELIVERIES
 from crmkit.pipeline import OPPORTUNITIES, PIPELINES
+from crmkit.ports import StoredRecord
 from crmkit.pricing import COUPONS, DISCOUNT_RULE_SETS, PRICE_BOOKS, PRODUCTS, QUOTES
 from crmkit.serialization import structure, unstructure
 from crmkit.service import (
@@ -48,7 +52,9 @@ from crmkit.service import (
 __all__ = [
     "RECORD_TYPES",
     "REQUIRED_NAMES",
+    "check_stored",
     "check_aggregate",
+    "check_events",
     "check_new",
     "check_record_types",
     "check_ids",
@@ -57,6 +63,8 @@ __all__ = [
     "not_found",
     "pick_repository",
     "record_type_for",
+    "stored_aggregate",
+    "stored_document",
     "to_document",
 ]
 
@@ -67,6 +75,9 @@ RECORD_TYPES: tuple[RecordType[Any], ...] = (
     CUSTOMERS,
     CONTACTS,
     INTERACTIONS,
+    ORDERS,
+    DUPLICATE_REVIEWS,
+    CUSTOMER_MERGES,
     DELIVERIES,
     LEADS,
     PIPELINES,
@@ -84,6 +95,7 @@ RECORD_TYPES: tuple[RecordType[Any], ...] = (
     LOYALTY_PROGRAMS,
     MEMBERSHIPS,
     REFERRALS,
+    AUDIT_ENTRIES,
 )
 
 #: The record types every store must keep (a host may add its own beside them).
@@ -104,7 +116,8 @@ def to_document(record_type: RecordType[A], aggregate: A) -> dict[str, Any]:
         >>> to_document(CUSTOMERS, c)
         {'id': 'cus_1', 'name': 'Acme', 'kind': 'company',
          'created_at': '2026-01-05T00:00:00+00:00', 'tags': ['vip'], 'source': None,
-         'owner': None, 'lifecycle': 'prospect'}
+         'owner': None, 'lifecycle': 'prospect', 'address': None, 'merged_into': None,
+         'external_id': None}
 
     .. versionadded:: 0.1.0
     """
@@ -312,10 +325,11 @@ def check_record_types(record_types: object) -> dict[str, RecordType[Any]]:
 
     Example:
         >>> sorted(check_record_types(RECORD_TYPES))
-        ['business_calendars', 'complaints', 'contacts', 'coupons', 'customers', 'deliveries',
-         'discount_rule_sets', 'interactions', 'leads', 'loyalty_programs', 'maintenance_contracts',
-         'memberships', 'opportunities', 'pipelines', 'price_books', 'products', 'quotes',
-         'referrals', 'sla_policy_sets', 'work_orders']
+        ['audit_entries', 'business_calendars', 'complaints', 'contacts', 'coupons',
+         'customer_merges', 'customers', 'deliveries', 'discount_rule_sets', 'duplicate_reviews',
+         'interactions', 'leads', 'loyalty_programs', 'maintenance_contracts',
+         'memberships', 'opportunities', 'orders', 'pipelines', 'price_books', 'products',
+         'quotes', 'referrals', 'sla_policy_sets', 'work_orders']
         >>> check_record_types([])
         Traceback (most recent call last):
         ...
@@ -387,3 +401,121 @@ def pick_repository(repositories: Mapping[str, R], record_type: object) -> R:
             path="record_type",
         )
     return repository
+
+
+def stored_aggregate(record_type: RecordType[A], record: StoredRecord) -> A:
+    """A bulk-loaded record's aggregate: ``record.aggregate`` (or ``record.aggregate(record)``).
+
+    Without ``record.aggregate`` it is built from the document, which checks the document.
+
+    Example:
+        >>> from crmkit.customers import CUSTOMERS
+        >>> doc = {"id": "cus_1", "name": "Acme", "kind": "company",
+        ...        "created_at": "2026-01-05T00:00:00+00:00"}
+        >>> stored_aggregate(CUSTOMERS, StoredRecord("customers", "cus_1", 4, 1, doc)).version
+        4
+
+    .. versionadded:: 0.1.0
+    """
+    given = record.aggregate
+    if given is None:
+        return from_document(record_type, record.document, record.version, record.schema_version)
+    if callable(given) and not isinstance(given, Aggregate):
+        given = given(record)
+    return check_aggregate(record_type, given)
+
+
+def stored_document(record_type: RecordType[A], record: StoredRecord) -> dict[str, Any]:
+    """A bulk-loaded record's document at the record type's current schema (upcast if older).
+
+    Example:
+        >>> from crmkit.customers import CUSTOMERS
+        >>> stored_document(CUSTOMERS, StoredRecord("customers", "cus_1", 1, 1, {"id": "cus_1"}))
+        {'id': 'cus_1'}
+
+    .. versionadded:: 0.1.0
+    """
+    if record.schema_version == record_type.schema_version:
+        return record.document
+    return to_document(record_type, stored_aggregate(record_type, record))
+
+
+def check_stored(
+    record_types: Mapping[str, RecordType[Any]], records: Iterable[object]
+) -> list[tuple[RecordType[Any], list[StoredRecord]]]:
+    """Check a bulk load and group it by record type, in the order the types first appear.
+
+    Refused (``ValidationError`` with the item's path): an item that is not a
+    :class:`StoredRecord`, a type the store does not keep, a version below 1, a document that is
+    not a dict or names another id; ``DuplicateError`` for an id twice in the batch.
+
+    Example:
+        >>> from crmkit.customers import CUSTOMERS
+        >>> from crmkit.ports import StoredRecord
+        >>> check_stored({"customers": CUSTOMERS}, [StoredRecord("orders", "o_1", 1, 1, {})])
+        Traceback (most recent call last):
+        ...
+        crmkit.errors.ValidationError: records[0].type: this store keeps no 'orders' records; ...
+
+    .. versionadded:: 0.1.0
+    """
+    if isinstance(records, (str, bytes)) or not isinstance(records, Iterable):
+        raise ValidationError(
+            f"must be an iterable of StoredRecord, not {type(records).__name__}", path="records"
+        )
+    groups: dict[str, tuple[RecordType[Any], list[StoredRecord], set[str]]] = {}
+    for n, record in enumerate(records):
+        if not isinstance(record, StoredRecord):
+            raise ValidationError(
+                f"must be a StoredRecord, not {type(record).__name__}", path=f"records[{n}]"
+            )
+        group = groups.get(record.type)
+        if group is None:
+            record_type = record_types.get(record.type)
+            if record_type is None:
+                raise ValidationError(
+                    f"this store keeps no {record.type!r} records; it keeps "
+                    f"{', '.join(record_types)}",
+                    path=f"records[{n}].type",
+                )
+            group = groups[record.type] = (record_type, [], set())
+        version = record.version
+        if type(version) is not int or version < 1:  # bool is refused too
+            raise ValidationError(
+                f"must be a positive int, got {version!r}", path=f"records[{n}].version"
+            )
+        document = record.document
+        if not isinstance(document, dict) or document.get("id", record.id) != record.id:
+            raise ValidationError(
+                f"must be the document of {record.type} {record.id!r} (a dict with that id)",
+                path=f"records[{n}].document",
+            )
+        if record.id in group[2]:
+            raise duplicate(record.type, record.id)
+        group[2].add(record.id)
+        group[1].append(record)
+    return [(record_type, batch) for record_type, batch, _ in groups.values()]
+
+
+def check_events(events: object) -> list[DomainEvent]:
+    """Return ``events`` as a list of domain events (for a bulk load's outbox), or refuse them.
+
+    Example:
+        >>> check_events(["CustomerRegistered"])
+        Traceback (most recent call last):
+        ...
+        crmkit.errors.ValidationError: events[0]: must be a DomainEvent, not str
+
+    .. versionadded:: 0.1.0
+    """
+    if isinstance(events, (str, bytes)) or not isinstance(events, Iterable):
+        raise ValidationError(
+            f"must be an iterable of DomainEvent, not {type(events).__name__}", path="events"
+        )
+    pending = list(events)
+    for n, event in enumerate(pending):
+        if not isinstance(event, DomainEvent):
+            raise ValidationError(
+                f"must be a DomainEvent, not {type(event).__name__}", path=f"events[{n}]"
+            )
+    return pending

@@ -31,6 +31,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import itertools
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -39,19 +40,25 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
+from crmkit.access.audit import AuditEntry
 from crmkit.adapters._shared import (
     RECORD_TYPES,
     check_aggregate,
+    check_events,
     check_ids,
     check_new,
     check_record_types,
+    check_stored,
     duplicate,
     from_document,
     not_found,
     pick_repository,
+    stored_document,
     to_document,
 )
 from crmkit.customers import Contact, Customer, Interaction
+from crmkit.customers import Order as PurchaseOrder
+from crmkit.customers.dedup import DuplicateReview, MergeRecord
 from crmkit.errors import (
     ConcurrencyError,
     ConflictError,
@@ -67,12 +74,13 @@ from crmkit.leads import Lead
 from crmkit.loyalty import LoyaltyProgram, Membership, Referral
 from crmkit.notifications.delivery import Delivery
 from crmkit.pipeline import Opportunity, Pipeline
-from crmkit.ports import Notification, OutboxEntry, Person, Repository
+from crmkit.ports import Notification, OutboxEntry, Person, Repository, StoredRecord
 from crmkit.pricing import Coupon, DiscountRuleSet, PriceBook, Product, Quote
 from crmkit.service import Complaint, StoredCalendar, StoredSlaPolicySet
 from crmkit.service.maintenance import MaintenanceContract, WorkOrder
 
 if TYPE_CHECKING:
+    from crmkit.adapters.cipher import EncryptedFields
     from crmkit.ports import Notifier, Store, UnitOfWork
 
 __all__ = [
@@ -115,10 +123,11 @@ class MemoryStore:
     Example:
         >>> store = MemoryStore()
         >>> [rt.name for rt in store.record_types]
-        ['customers', 'contacts', 'interactions', 'deliveries', 'leads', 'pipelines',
+        ['customers', 'contacts', 'interactions', 'orders', 'duplicate_reviews',
+         'customer_merges', 'deliveries', 'leads', 'pipelines',
          'opportunities', 'products', 'price_books', 'discount_rule_sets', 'coupons', 'quotes',
          'complaints', 'business_calendars', 'sla_policy_sets', 'maintenance_contracts',
-         'work_orders', 'loyalty_programs', 'memberships', 'referrals']
+         'work_orders', 'loyalty_programs', 'memberships', 'referrals', 'audit_entries']
         >>> MemoryStore(record_types=())
         Traceback (most recent call last):
         ...
@@ -127,8 +136,14 @@ class MemoryStore:
     .. versionadded:: 0.1.0
     """
 
-    def __init__(self, record_types: Sequence[RecordType[Any]] = RECORD_TYPES) -> None:
+    def __init__(
+        self,
+        record_types: Sequence[RecordType[Any]] = RECORD_TYPES,
+        *,
+        encryption: EncryptedFields | None = None,
+    ) -> None:
         by_name = check_record_types(record_types)
+        self.encryption = encryption
         self._record_types = by_name
         self._data: dict[str, dict[str, _Record]] = {name: {} for name in by_name}
         self._entries: list[OutboxEntry] = []
@@ -155,6 +170,61 @@ class MemoryStore:
     def outbox(self) -> MemoryOutbox:
         """The committed events, in commit order, until marked delivered."""
         return self._outbox
+
+    def load_records(
+        self, records: Iterable[StoredRecord], events: Iterable[DomainEvent] = ()
+    ) -> None:
+        """Bulk-load records as they are, versions included, and events into the outbox.
+
+        For restores and imports: all of it or nothing. An id stored already (or twice in the
+        batch) is a ``DuplicateError``. The store keeps each document it is given (do not change
+        it afterwards) and trusts it to be what ``to_document`` makes:
+        :func:`crmkit.adapters.backup.restore` checks every record before it loads them.
+
+        Example:
+            >>> from crmkit.ports import StoredRecord
+            >>> store = MemoryStore()
+            >>> doc = {"id": "cus_1", "name": "Acme", "kind": "company",
+            ...        "created_at": "2026-01-05T00:00:00+00:00"}
+            >>> store.load_records([StoredRecord("customers", "cus_1", 7, 1, doc)])
+            >>> with store.unit_of_work() as uow:
+            ...     uow.customers.get("cus_1").version
+            7
+        """
+        groups = check_stored(self._record_types, records)
+        rows: list[tuple[str, list[tuple[str, int, dict[str, Any]]]]] = []
+        for rt, group in groups:
+            current = rt.schema_version
+            documents = [
+                (r.id, r.version, r.document)
+                if r.schema_version == current
+                else (r.id, r.version, stored_document(rt, r))
+                for r in group
+            ]
+            if self.encryption is not None:
+                documents = [(i, v, self._seal(rt.name, i, d)) for i, v, d in documents]
+            rows.append((rt.name, documents))
+        pending = check_events(events)
+        with self._lock:
+            for name, batch in rows:
+                stored = self._data[name]
+                for id, _, _ in batch:
+                    if id in stored:
+                        raise duplicate(name, id)
+            for name, batch in rows:
+                stored = self._data[name]
+                for id, version, document in batch:
+                    stored[id] = (version, document)
+            for event in pending:
+                entry = OutboxEntry(position=len(self._entries) + 1, event=event)
+                self._entries.append(entry)
+                self._undelivered[entry.position] = entry
+
+    def _seal(self, name: str, id: str, document: dict[str, Any]) -> dict[str, Any]:
+        """The document as kept: its personal data encrypted when encryption is on."""
+        if self.encryption is None:
+            return document
+        return self.encryption.seal(name, id, document)
 
     # ----- used by units of work, always under the lock --------------------------------------
     def _read(self, name: str, id: str) -> _Record | None:
@@ -200,6 +270,9 @@ class MemoryRepository(Generic[A]):
     # ----- reads ---------------------------------------------------------------------------
     def _build(self, record: _Record) -> A:
         version, document = record
+        encryption = self._uow._store.encryption
+        if encryption is not None:
+            document = encryption.open(self._kind, str(document.get("id")), copy.deepcopy(document))
         return from_document(self._record_type, document, version, self._record_type.schema_version)
 
     def get(self, id: str) -> A:
@@ -291,7 +364,7 @@ class MemoryRepository(Generic[A]):
             )
         if self._uow._visible(self._kind, agg.id) is not None:
             raise duplicate(self._kind, agg.id)
-        document = to_document(self._record_type, agg)
+        document = self._uow._store._seal(self._kind, agg.id, to_document(self._record_type, agg))
         staged = self._uow._staged_entry(self._kind, agg.id)
         base = staged.base if staged is not None else None
         self._uow._stage(self._kind, agg.id, _Staged(base, 1, document))
@@ -345,7 +418,7 @@ class MemoryRepository(Generic[A]):
         """
         agg = check_aggregate(self._record_type, aggregate)
         base = self._check_version(agg)
-        document = to_document(self._record_type, agg)
+        document = self._uow._store._seal(self._kind, agg.id, to_document(self._record_type, agg))
         self._uow._stage(self._kind, agg.id, _Staged(base, agg.version + 1, document))
         agg.version += 1
         self._uow._touch(agg)
@@ -426,6 +499,9 @@ class MemoryUnitOfWork:
     customers: Repository[Customer]
     contacts: Repository[Contact]
     interactions: Repository[Interaction]
+    duplicate_reviews: Repository[DuplicateReview]
+    customer_merges: Repository[MergeRecord]
+    orders: Repository[PurchaseOrder]
     deliveries: Repository[Delivery]
     leads: Repository[Lead]
     pipelines: Repository[Pipeline]
@@ -443,17 +519,22 @@ class MemoryUnitOfWork:
     loyalty_programs: Repository[LoyaltyProgram]
     memberships: Repository[Membership]
     referrals: Repository[Referral]
+    audit_entries: Repository[AuditEntry]
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
         self._staged: dict[str, dict[str, _Staged]] = {name: {} for name in store._data}
         self._touched: dict[int, Aggregate] = {}  # by identity, in first-touch order
+        self._rewrites: dict[int, DomainEvent] = {}  # outbox position -> redacted event
         self._repositories: dict[str, MemoryRepository[Any]] = {
             rt.name: MemoryRepository(self, rt) for rt in store.record_types
         }
         self.customers = self._repositories["customers"]
         self.contacts = self._repositories["contacts"]
         self.interactions = self._repositories["interactions"]
+        self.duplicate_reviews = self._repositories["duplicate_reviews"]
+        self.customer_merges = self._repositories["customer_merges"]
+        self.orders = self._repositories["orders"]
         self.deliveries = self._repositories["deliveries"]
         self.leads = self._repositories["leads"]
         self.pipelines = self._repositories["pipelines"]
@@ -471,6 +552,7 @@ class MemoryUnitOfWork:
         self.loyalty_programs = self._repositories["loyalty_programs"]
         self.memberships = self._repositories["memberships"]
         self.referrals = self._repositories["referrals"]
+        self.audit_entries = self._repositories["audit_entries"]
 
     def repository(self, record_type: RecordType[A]) -> MemoryRepository[A]:
         """Return the repository for ``record_type`` (for record types beyond crmkit's own).
@@ -535,6 +617,11 @@ class MemoryUnitOfWork:
                     entry = OutboxEntry(position=len(store._entries) + 1, event=event)
                     store._entries.append(entry)
                     store._undelivered[entry.position] = entry
+                for position, event in self._rewrites.items():
+                    entry = OutboxEntry(position=position, event=event)
+                    store._entries[position - 1] = entry
+                    if position in store._undelivered:
+                        store._undelivered[position] = entry
         except ConflictError:
             self.rollback()
             raise
@@ -559,7 +646,42 @@ class MemoryUnitOfWork:
         return ConcurrencyError.stale(name, id, expected=expected, actual=actual)
 
     # ----- staging, used by the repositories -----------------------------------------------
+    def outbox_entries(self) -> list[OutboxEntry]:
+        """Every outbox entry, delivered or not, oldest first, with this unit's rewrites.
+
+        Example:
+            >>> MemoryStore().unit_of_work().outbox_entries()
+            []
+        """
+        with self._store._lock:
+            entries = list(self._store._entries)
+        return [
+            OutboxEntry(e.position, self._rewrites[e.position])
+            if e.position in self._rewrites
+            else e
+            for e in entries
+        ]
+
+    def redact_outbox(self, scrub: Callable[[DomainEvent], DomainEvent | None]) -> list[int]:
+        """Stage rewriting outbox entries, delivered ones too (for privacy requests).
+
+        ``scrub`` gets each entry's event and returns the event to keep instead, or ``None``
+        to keep it as it is. Returns the positions rewritten; ``commit()`` applies them.
+
+        Example:
+            >>> MemoryStore().unit_of_work().redact_outbox(lambda event: None)
+            []
+        """
+        changed: list[int] = []
+        for entry in self.outbox_entries():
+            event = scrub(entry.event)
+            if event is not None and event != entry.event:
+                self._rewrites[entry.position] = event
+                changed.append(entry.position)
+        return changed
+
     def _reset(self) -> None:
+        self._rewrites.clear()
         for staged in self._staged.values():
             staged.clear()
         self._touched.clear()

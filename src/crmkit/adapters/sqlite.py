@@ -38,21 +38,28 @@ from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from crmkit.access.audit import AuditEntry
 from crmkit.adapters._shared import (
     RECORD_TYPES,
     check_aggregate,
+    check_events,
     check_ids,
     check_new,
     check_record_types,
+    check_stored,
     duplicate,
     from_document,
     not_found,
     pick_repository,
+    stored_aggregate,
+    stored_document,
     to_document,
 )
 from crmkit.customers import Contact, Customer, Interaction
+from crmkit.customers import Order as PurchaseOrder
+from crmkit.customers.dedup import DuplicateReview, MergeRecord
 from crmkit.errors import (
     ConcurrencyError,
     CRMError,
@@ -68,11 +75,15 @@ from crmkit.leads import Lead
 from crmkit.loyalty import LoyaltyProgram, Membership, Referral
 from crmkit.notifications.delivery import Delivery
 from crmkit.pipeline import Opportunity, Pipeline
-from crmkit.ports import OutboxEntry, Repository
+from crmkit.ports import OutboxEntry, Repository, StoredRecord
 from crmkit.pricing import Coupon, DiscountRuleSet, PriceBook, Product, Quote
 from crmkit.serialization import dumps, structure, to_json
 from crmkit.service import Complaint, StoredCalendar, StoredSlaPolicySet
 from crmkit.service.maintenance import MaintenanceContract, WorkOrder
+
+if TYPE_CHECKING:
+    from crmkit.adapters.cipher import EncryptedFields
+    from crmkit.adapters.sqlite_analytics import SQLiteAnalytics
 
 __all__ = ["SQLiteOutbox", "SQLiteRepository", "SQLiteStore", "SQLiteUnitOfWork"]
 
@@ -82,6 +93,10 @@ _TAGS_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 #: The version of crmkit's SQLite table layout (not of the documents inside).
 SCHEMA_VERSION = 1
+
+_OUTBOX_INSERT = (
+    "INSERT INTO crm_outbox (event_id, event_type, aggregate_id, payload) VALUES (?, ?, ?, ?)"
+)
 
 
 @contextmanager
@@ -125,11 +140,21 @@ def _quote(name: str) -> str:
 class _Table(Generic[A]):
     """SQL for one record type."""
 
-    def __init__(self, record_type: RecordType[A]) -> None:
+    def __init__(
+        self, record_type: RecordType[A], encryption: EncryptedFields | None = None
+    ) -> None:
         self.record_type = record_type
+        self.encryption = encryption
         self.name = _quote(f"crm_{record_type.name}")
         self.fields = list(record_type.fields)
         self.getters = list(record_type.fields.values())
+        if encryption is not None:  # personal data in projected columns -> blind indexes
+            self.getters = [
+                _blind_getter(encryption, record_type.name, f, get)
+                if encryption.is_blind(record_type.name, f)
+                else get
+                for f, get in record_type.fields.items()
+            ]
         cols = "".join(f", {_quote(f)}" for f in self.fields)
         marks = ", ".join("?" for _ in range(4 + len(self.fields)))
         sets = "".join(f", {_quote(f)} = ?" for f in self.fields)
@@ -156,6 +181,28 @@ class _Table(Generic[A]):
 
     def row(self, aggregate: A) -> list[Any]:
         return [_column(get(aggregate)) for get in self.getters]
+
+    def seal(self, id: str, document: dict[str, Any]) -> dict[str, Any]:
+        """The document as stored: its personal data encrypted when encryption is on."""
+        if self.encryption is None:
+            return document
+        return self.encryption.seal(self.record_type.name, id, document)
+
+    def open(self, document: dict[str, Any]) -> dict[str, Any]:
+        """The stored document, decrypted when encryption is on."""
+        if self.encryption is None:
+            return document
+        return self.encryption.open(self.record_type.name, str(document.get("id")), document)
+
+
+def _blind_getter(
+    encryption: EncryptedFields, name: str, field: str, get: Callable[[Any], Scalar]
+) -> Callable[[Any], Scalar]:
+    def blind(aggregate: Any) -> Scalar:
+        value: Scalar = encryption.project(name, field, get(aggregate))
+        return value
+
+    return blind
 
 
 class SQLiteRepository(Generic[A]):
@@ -187,7 +234,7 @@ class SQLiteRepository(Generic[A]):
         doc_text, version, schema_version = row[0], row[1], row[2]
         return from_document(
             self._table.record_type,
-            json.loads(doc_text),
+            self._table.open(json.loads(doc_text)),
             int(version),
             int(schema_version),
             owned=True,
@@ -225,6 +272,8 @@ class SQLiteRepository(Generic[A]):
         """Return one page of aggregates matching ``query``, filtered and sorted in SQL."""
         rt = self._table.record_type
         rt.check_query(query)
+        if self._table.encryption is not None:
+            query = self._table.encryption.query(rt.name, query)
         where: list[str] = []
         params: list[Any] = []
         for flt in query.filters:
@@ -272,7 +321,7 @@ class SQLiteRepository(Generic[A]):
                 "use save() for stored records",
                 path="version",
             )
-        document = dumps(to_document(self._table.record_type, agg))
+        document = dumps(self._table.seal(agg.id, to_document(self._table.record_type, agg)))
         sql = self._table.insert_sql
         conn = self._uow._begin()
         with _storage_errors(f"insert into {self._kind}"):
@@ -315,7 +364,13 @@ class SQLiteRepository(Generic[A]):
         batch = check_new(table.record_type, aggregates)
         schema = table.record_type.schema_version
         rows = [
-            (agg.id, 1, schema, dumps(to_document(table.record_type, agg)), *table.row(agg))
+            (
+                agg.id,
+                1,
+                schema,
+                dumps(table.seal(agg.id, to_document(table.record_type, agg))),
+                *table.row(agg),
+            )
             for agg in batch
         ]
         conn = self._uow._begin()
@@ -337,20 +392,12 @@ class SQLiteRepository(Generic[A]):
             self._uow._track(agg)
 
     def _duplicates(self, conn: sqlite3.Connection, ids: list[str]) -> CRMError:
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
-            row = conn.execute(
-                f"SELECT id FROM {self._table.name} WHERE id IN ({marks}) LIMIT 1", chunk
-            ).fetchone()
-            if row is not None:
-                return duplicate(self._kind, row[0])
-        return StorageError(f"SQLite refused the batch for {self._kind} (a constraint failed)")
+        return _duplicates(conn, self._table, ids)
 
     def save(self, aggregate: A) -> None:
         """Update a stored aggregate if its version is current, bumping it by one."""
         agg = self._check_type(aggregate)
-        document = dumps(to_document(self._table.record_type, agg))
+        document = dumps(self._table.seal(agg.id, to_document(self._table.record_type, agg)))
         sql = self._table.update_sql
         conn = self._uow._begin()
         with _storage_errors(f"update {self._kind}"):
@@ -392,6 +439,20 @@ class SQLiteRepository(Generic[A]):
         return ConcurrencyError.stale(
             self._kind, agg.id, expected=agg.version, actual=None if row is None else row[0]
         )
+
+
+def _duplicates(conn: sqlite3.Connection, table: _Table[Any], ids: list[str]) -> CRMError:
+    """The error for a batch insert SQLite refused: the first id stored already, if any."""
+    kind = table.record_type.name
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        row = conn.execute(
+            f"SELECT id FROM {table.name} WHERE id IN ({marks}) LIMIT 1", chunk
+        ).fetchone()
+        if row is not None:
+            return duplicate(kind, row[0])
+    return StorageError(f"SQLite refused the batch for {kind} (a constraint failed)")
 
 
 def _filter_sql(field: str, op: Op, value: Any) -> tuple[str, list[Any]]:
@@ -455,6 +516,9 @@ class SQLiteUnitOfWork:
     customers: Repository[Customer]
     contacts: Repository[Contact]
     interactions: Repository[Interaction]
+    duplicate_reviews: Repository[DuplicateReview]
+    customer_merges: Repository[MergeRecord]
+    orders: Repository[PurchaseOrder]
     deliveries: Repository[Delivery]
     leads: Repository[Lead]
     pipelines: Repository[Pipeline]
@@ -472,6 +536,7 @@ class SQLiteUnitOfWork:
     loyalty_programs: Repository[LoyaltyProgram]
     memberships: Repository[Membership]
     referrals: Repository[Referral]
+    audit_entries: Repository[AuditEntry]
 
     def __init__(self, store: SQLiteStore) -> None:
         self._store = store
@@ -546,9 +611,11 @@ class SQLiteUnitOfWork:
         try:
             with _storage_errors("write the outbox"):
                 conn.executemany(
-                    "INSERT INTO crm_outbox (event_id, event_type, aggregate_id, payload) "
-                    "VALUES (?, ?, ?, ?)",
-                    [(e.event_id, e.event_type, e.aggregate_id, to_json(e)) for e in events],
+                    _OUTBOX_INSERT,
+                    [
+                        (e.event_id, e.event_type, e.aggregate_id, self._store._payload(e))
+                        for e in events
+                    ],
                 )
             with _storage_errors("commit"):
                 conn.execute("COMMIT")
@@ -560,6 +627,49 @@ class SQLiteUnitOfWork:
             agg.pull_events()
         self._tracked.clear()
         return tuple(events)
+
+    def outbox_entries(self) -> list[OutboxEntry]:
+        """Every outbox entry, delivered or not, oldest first (as this transaction sees it).
+
+        Example:
+            >>> with SQLiteStore().unit_of_work() as uow:
+            ...     uow.outbox_entries()
+            []
+        """
+        with _storage_errors("read the outbox"):
+            rows = (
+                self._conn()
+                .execute("SELECT position, payload FROM crm_outbox ORDER BY position")
+                .fetchall()
+            )
+        return [
+            OutboxEntry(position=int(p), event=self._store._event(payload)) for p, payload in rows
+        ]
+
+    def redact_outbox(self, scrub: Callable[[DomainEvent], DomainEvent | None]) -> list[int]:
+        """Rewrite outbox entries, delivered ones too, in this transaction (for privacy requests).
+
+        ``scrub`` gets each entry's event and returns the event to keep instead, or ``None``
+        to keep it as it is. Returns the positions rewritten; ``commit()`` makes it durable.
+
+        Example:
+            >>> with SQLiteStore().unit_of_work() as uow:
+            ...     uow.redact_outbox(lambda event: None)
+            []
+        """
+        changed: list[int] = []
+        for entry in self.outbox_entries():
+            event = scrub(entry.event)
+            if event is None or event == entry.event:
+                continue
+            conn = self._begin()
+            with _storage_errors("rewrite the outbox"):
+                conn.execute(
+                    "UPDATE crm_outbox SET payload = ? WHERE position = ?",
+                    (self._store._payload(event), entry.position),
+                )
+            changed.append(entry.position)
+        return changed
 
     def rollback(self) -> None:
         """Discard every change since the transaction began."""
@@ -592,8 +702,7 @@ class SQLiteOutbox:
                 (limit,),
             ).fetchall()
         return [
-            OutboxEntry(position=int(p), event=structure(json.loads(payload), DomainEvent))
-            for p, payload in rows
+            OutboxEntry(position=int(p), event=self._store._event(payload)) for p, payload in rows
         ]
 
     def mark_delivered(self, positions: Iterable[int]) -> None:
@@ -636,6 +745,8 @@ class SQLiteStore:
         connect: a factory returning a new ``sqlite3.Connection``, for hosts that manage
             connections themselves; it is called once per thread.
         busy_timeout: seconds a writer waits for another writer's lock.
+        encryption: encrypt personal data in the stored documents and keep blind indexes in
+            the projected columns (:class:`crmkit.adapters.cipher.EncryptedFields`).
 
     Example:
         >>> import tempfile, pathlib
@@ -653,12 +764,14 @@ class SQLiteStore:
         record_types: Sequence[RecordType[Any]] = RECORD_TYPES,
         connect: Callable[[], sqlite3.Connection] | None = None,
         busy_timeout: float = 10.0,
+        encryption: EncryptedFields | None = None,
     ) -> None:
         self.path = os.fspath(path)
         self._busy_ms = int(busy_timeout * 1000)
         self._connect = connect
+        self.encryption = encryption
         self._tables: dict[str, _Table[Any]] = {
-            name: _Table(rt) for name, rt in check_record_types(record_types).items()
+            name: _Table(rt, encryption) for name, rt in check_record_types(record_types).items()
         }
         self._local = threading.local()
         self._memory = self.path == ":memory:" and connect is None
@@ -667,6 +780,17 @@ class SQLiteStore:
         self.journal_mode = ""
         with self._session() as conn:
             self._create_schema(conn)
+
+    # ----- outbox payloads (encrypted whole when encryption is on) --------------------------
+    def _payload(self, event: DomainEvent) -> str:
+        text = to_json(event)
+        return text if self.encryption is None else self.encryption.seal_text("outbox", text)
+
+    def _event(self, payload: str) -> DomainEvent:
+        if self.encryption is not None:
+            payload = self.encryption.open_text("outbox", payload)
+        event: DomainEvent = structure(json.loads(payload), DomainEvent)
+        return event
 
     # ----- connections ---------------------------------------------------------------------
     def _open(self) -> sqlite3.Connection:
@@ -742,6 +866,57 @@ class SQLiteStore:
                 conn.execute("ROLLBACK")
                 raise
 
+    def load_records(
+        self, records: Iterable[StoredRecord], events: Iterable[DomainEvent] = ()
+    ) -> None:
+        """Bulk-load records as they are, versions included, and events into the outbox.
+
+        For restores and imports: one transaction, all of it or nothing. An id stored already
+        (or twice in the batch) is a ``DuplicateError``. Each record's projected columns come
+        from its ``aggregate`` (built from the document when not given).
+
+        Example:
+            >>> from crmkit.ports import StoredRecord
+            >>> store = SQLiteStore()
+            >>> doc = {"id": "cus_1", "name": "Acme", "kind": "company",
+            ...        "created_at": "2026-01-05T00:00:00+00:00"}
+            >>> store.load_records([StoredRecord("customers", "cus_1", 7, 1, doc)])
+            >>> with store.unit_of_work() as uow:
+            ...     uow.customers.get("cus_1").version
+            7
+        """
+        by_name = {name: table.record_type for name, table in self._tables.items()}
+        groups = check_stored(by_name, records)
+        pending = check_events(events)
+        prepared: list[tuple[_Table[Any], list[tuple[Any, ...]], list[str]]] = []
+        for rt, batch in groups:
+            table = self._tables[rt.name]
+            rows = [
+                (
+                    r.id,
+                    r.version,
+                    rt.schema_version,
+                    dumps(table.seal(r.id, stored_document(rt, r))),
+                    *table.row(stored_aggregate(rt, r)),
+                )
+                for r in batch
+            ]
+            prepared.append((table, rows, [r.id for r in batch]))
+        outbox = [(e.event_id, e.event_type, e.aggregate_id, self._payload(e)) for e in pending]
+        with self._session() as conn, _storage_errors("load records"):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for table, rows, ids in prepared:
+                    try:
+                        conn.executemany(table.insert_sql, rows)
+                    except sqlite3.IntegrityError:
+                        raise _duplicates(conn, table, ids) from None
+                conn.executemany(_OUTBOX_INSERT, outbox)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
     # ----- the Store port -------------------------------------------------------------------
     def unit_of_work(self) -> SQLiteUnitOfWork:
         """Return a new unit of work (use one per thread, as a context manager)."""
@@ -751,6 +926,12 @@ class SQLiteStore:
     def outbox(self) -> SQLiteOutbox:
         """The outbox of committed events."""
         return SQLiteOutbox(self)
+
+    def analytics(self) -> SQLiteAnalytics:
+        """Analytics queries computed in SQL (:class:`crmkit.ports.AnalyticsQueries`)."""
+        from crmkit.adapters.sqlite_analytics import SQLiteAnalytics
+
+        return SQLiteAnalytics(self)
 
     def close(self) -> None:
         """Close this thread's connection (and the shared one for ``":memory:"``)."""

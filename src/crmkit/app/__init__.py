@@ -12,5 +12,14 @@ Example:
 from crmkit.app._crm import CRM
 from crmkit.app.bootstrap import bootstrap
 from crmkit.app.messagebus import HandlerFailure, MessageBus
+from crmkit.app.transfer import Duplicate, ImportReport, import_customers
 
-__all__ = ["CRM", "HandlerFailure", "MessageBus", "bootstrap"]
+__all__ = [
+    "CRM",
+    "Duplicate",
+    "HandlerFailure",
+    "ImportReport",
+    "MessageBus",
+    "bootstrap",
+    "import_customers",
+]

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar, cast
+from typing import IO, Any, TypeVar, cast
 
 import attrs
 
+from crmkit.access.audit import AuditEntry, AuditReport
+from crmkit.app import _access
+from crmkit.app import audit as audit_app
+from crmkit.app.analytics import Analytics
+from crmkit.app.customer360 import Customer360
 from crmkit.app.leads import CaptureResult, LeadConversion
 from crmkit.app.loyalty import (
     LoyaltyReport,
@@ -17,9 +23,19 @@ from crmkit.app.loyalty import (
     ReferralRun,
     RewardOutcome,
 )
+from crmkit.app.merge import (
+    DismissDuplicate,
+    DuplicateScan,
+    FindDuplicates,
+    MergeCustomers,
+    MergePlan,
+    PreviewMerge,
+)
 from crmkit.app.messagebus import MessageBus
+from crmkit.app.privacy import ErasureReport, RetentionRun
 from crmkit.app.quotes import QuoteExpiryRun
 from crmkit.app.service import CompensationOutcome, SlaCheckRun
+from crmkit.app.transfer import ImportReport, import_customers
 from crmkit.customers import (
     Channel,
     Contact,
@@ -34,11 +50,25 @@ from crmkit.customers.commands import (
     AssignCustomerOwner,
     LogInteraction,
     RecordConsent,
+    RecordOrder,
+    RecordRefund,
     RegisterCustomer,
     RenameCustomer,
     SetContactPreferences,
+    ShowCustomer360,
+    ShowSegments,
     TagCustomer,
 )
+from crmkit.customers.dedup import (
+    DuplicateReview,
+    MatchRules,
+    ReviewStatus,
+    Survivorship,
+    resolve_id,
+)
+from crmkit.customers.purchases import Order, OrderLine
+from crmkit.customers.segments import CustomerSegments
+from crmkit.customers.transfer import ColumnMapping
 from crmkit.errors import ValidationError
 from crmkit.kernel import _validators as v
 from crmkit.kernel.calendar import BusinessCalendar
@@ -198,7 +228,10 @@ class CRM:
     """crmkit, wired: run use cases and read customers. Build it with :func:`bootstrap`.
 
     Every write goes through :attr:`bus` as a command, in its own unit of work, and returns the
-    aggregate as stored. Reads return fresh copies from :attr:`store`.
+    aggregate as stored. Reads return fresh copies from :attr:`store`; given ``actor=``, a read
+    asks :attr:`policy` first (``PermissionDeniedError`` if they may not) and returns what they
+    may see (masked copies, and only their readable records on a page); ``actor=None`` is the
+    system, which reads everything.
 
     Attributes:
         store: where aggregates live (``unit_of_work()`` and ``outbox``).
@@ -313,6 +346,51 @@ class CRM:
             actor=actor,
         )
         return self._run(command, Contact)
+
+    def import_customers(
+        self,
+        source: str | os.PathLike[str] | IO[str],
+        mapping: ColumnMapping | None = None,
+        *,
+        format: str | None = None,
+        mode: str = "good_rows",
+        dry_run: bool = False,
+        region: str | None = None,
+        phone_check: str = "e164",
+        actor: str | None = None,
+    ) -> ImportReport:
+        """Import customers and contacts from a CSV or JSON Lines file; report every row.
+
+        See :func:`crmkit.app.transfer.import_customers` for the mapping, the modes, the
+        dry run and how duplicates are found.
+
+        Example:
+            >>> import io
+            >>> from crmkit import bootstrap
+            >>> crm = bootstrap()
+            >>> csv_text = io.StringIO("name,email,external_id" + chr(10) + "Amy,amy@example.com,1")
+            >>> crm.import_customers(csv_text).contacts_created
+            1
+            >>> crm.import_customers(io.StringIO("name,email" + chr(10) + "Amy,AMY@example.com"),
+            ...                      dry_run=True).duplicates[0].field
+            'email'
+
+        .. versionadded:: 0.1.0
+        """
+        return import_customers(
+            self.store,
+            source,
+            mapping,
+            clock=self.clock,
+            ids=self.ids,
+            policy=self.policy,
+            format=format,
+            mode=mode,
+            dry_run=dry_run,
+            region=region,
+            phone_check=phone_check,
+            actor=actor,
+        )
 
     def log_interaction(
         self,
@@ -1636,7 +1714,7 @@ class CRM:
         command = SaveSlaPolicySet(policy_set_id, policies, actor=actor)
         return self._run(command, StoredSlaPolicySet)
 
-    def get_complaint(self, id: str) -> Complaint:
+    def get_complaint(self, id: str, *, actor: str | None = None) -> Complaint:
         """Return the case with ``id`` (``NotFoundError`` if there is none).
 
         Example:
@@ -1648,8 +1726,9 @@ class CRM:
         .. versionadded:: 0.1.0
         """
         check_id(id, "id")
-        with self.store.unit_of_work() as uow:
-            return uow.complaints.get(id)
+        with self.store.unit_of_work() as uow, _access.bound(uow, self.policy, actor):
+            found = uow.complaints.get(id)
+            return _access.visible(self.policy, actor, "service.read", "complaints", found)
 
     def find_complaints(
         self,
@@ -1661,6 +1740,7 @@ class CRM:
         open_only: bool = False,
         limit: int = 50,
         cursor: str | None = None,
+        actor: str | None = None,
     ) -> Page[Complaint]:
         """Return one page of cases, newest first; every filter given must hold.
 
@@ -1673,6 +1753,8 @@ class CRM:
             open_only: only the cases someone still has to work on.
             limit: page size, 1 to 1000.
             cursor: ``next_cursor`` of the previous page, to get the next one.
+            actor: the user reading (``None``: the system). Only the records they may
+                read are on the page (so it may hold fewer than ``limit``), masked for them.
 
         Example:
             >>> from crmkit.app.service import _example_case
@@ -1703,8 +1785,11 @@ class CRM:
                 f"must be a cursor string or None, not {type(cursor).__name__}", path="cursor"
             )
         query = query.after(cursor)
-        with self.store.unit_of_work() as uow:
-            return uow.complaints.query(query)
+        with self.store.unit_of_work() as uow, _access.bound(uow, self.policy, actor):
+            page = uow.complaints.query(query)
+            return _access.visible_page(
+                self.policy, actor, "service.find", "service.read", "complaints", page
+            )
 
     # ----- maintenance contracts and work orders ---------------------------------------------
     def sign_maintenance_contract(
@@ -1932,7 +2017,7 @@ class CRM:
         """
         return cast(tuple[RenewalDue, ...], self.bus.handle(ListRenewalsDue(today, actor=actor)))
 
-    def get_maintenance_contract(self, id: str) -> MaintenanceContract:
+    def get_maintenance_contract(self, id: str, *, actor: str | None = None) -> MaintenanceContract:
         """Return the maintenance contract with ``id`` (``NotFoundError`` if there is none).
 
         Example:
@@ -1944,10 +2029,13 @@ class CRM:
         .. versionadded:: 0.1.0
         """
         check_id(id, "id")
-        with self.store.unit_of_work() as uow:
-            return uow.maintenance_contracts.get(id)
+        with self.store.unit_of_work() as uow, _access.bound(uow, self.policy, actor):
+            found = uow.maintenance_contracts.get(id)
+            return _access.visible(
+                self.policy, actor, "maintenance.read", "maintenance_contracts", found
+            )
 
-    def get_work_order(self, id: str) -> WorkOrder:
+    def get_work_order(self, id: str, *, actor: str | None = None) -> WorkOrder:
         """Return the work order with ``id`` (``NotFoundError`` if there is none).
 
         Example:
@@ -1959,8 +2047,11 @@ class CRM:
         .. versionadded:: 0.1.0
         """
         check_id(id, "id")
-        with self.store.unit_of_work() as uow:
-            return uow.work_orders.get(id)
+        with self.store.unit_of_work() as uow, _access.bound(uow, self.policy, actor):
+            found = uow.work_orders.get(id)
+            return _access.visible(
+                self.policy, actor, "maintenance.read_work_orders", "work_orders", found
+            )
 
     # ----- loyalty -------------------------------------------------------------------------
     def save_loyalty_program(
@@ -2235,8 +2326,214 @@ class CRM:
         """
         return self._run(ShowLoyaltyReport(actor=actor), LoyaltyReport)
 
+    # ----- purchase history --------------------------------------------------------------
+    def record_order(
+        self,
+        customer_id: str,
+        source: str,
+        external_ref: str,
+        ordered_at: datetime,
+        total: Money,
+        *,
+        lines: Iterable[OrderLine | Mapping[str, Any]] = (),
+        channel: str | None = None,
+        region: str | None = None,
+        actor: str | None = None,
+    ) -> Order:
+        """Record an order the host reports; the same ``source`` and reference again is a no-op.
+
+        A second report of the reference with different data is an
+        :class:`~crmkit.customers.OrderConflict` naming the fields that differ.
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> from crmkit import bootstrap
+            >>> crm = bootstrap()
+            >>> tea = crm.register_customer("Formosa Tea Co.")
+            >>> at = datetime(2026, 3, 2, 10, tzinfo=timezone.utc)
+            >>> order = crm.record_order(tea.id, "shop", "#1001", at, Money("1200", "TWD"),
+            ...     lines=[{"sku": "TEA-500", "name": "Oolong 500 g", "quantity": 2,
+            ...             "amount": Money("1200", "TWD")}], channel="web")
+            >>> crm.record_order(tea.id, "shop", "#1001", at, Money("1200", "TWD")).lines
+            Traceback (most recent call last):
+            ...
+            crmkit.customers.purchases.OrderConflict: order '#1001' from 'shop' was already ...
+
+        .. versionadded:: 0.1.0
+        """
+        command = RecordOrder(
+            customer_id,
+            source,
+            external_ref,
+            ordered_at,
+            total,
+            lines=lines,
+            channel=channel,
+            region=region,
+            actor=actor,
+        )
+        return self._run(command, Order)
+
+    def record_refund(
+        self,
+        source: str,
+        order_ref: str,
+        refund_ref: str,
+        amount: Money,
+        refunded_at: datetime,
+        *,
+        reason: str | None = None,
+        actor: str | None = None,
+    ) -> Order:
+        """Record a refund of a reported order (idempotent by ``refund_ref``); return the order.
+
+        Refunds never add up to more than the order
+        (:class:`~crmkit.customers.RefundExceedsOrder`).
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> from crmkit import bootstrap
+            >>> crm = bootstrap()
+            >>> tea = crm.register_customer("Formosa Tea Co.")
+            >>> at = datetime(2026, 3, 2, 10, tzinfo=timezone.utc)
+            >>> _ = crm.record_order(tea.id, "shop", "#1001", at, Money("1200", "TWD"))
+            >>> crm.record_refund("shop", "#1001", "rf-1", Money("200", "TWD"), at).net
+            Money('1000', 'TWD')
+
+        .. versionadded:: 0.1.0
+        """
+        command = RecordRefund(
+            source, order_ref, refund_ref, amount, refunded_at, reason=reason, actor=actor
+        )
+        return self._run(command, Order)
+
+    # ----- dedup and merge -----------------------------------------------------------------
+    def find_duplicates(
+        self, rules: MatchRules | None = None, *, actor: str | None = None
+    ) -> DuplicateScan:
+        """Scan every live customer for duplicates and queue the pairs found for review.
+
+        ``rules`` default to :data:`crmkit.customers.dedup.DEFAULT_RULES` (fuzzy rules need
+        ``crmkit[dedup]``). Pairs already dismissed or merged stay as they are.
+
+        Example:
+            >>> from crmkit.app.merge import _example
+            >>> scan = _example().find_duplicates()
+            >>> print(scan.result.pairs[0].explain())
+            cus_000001 ~ cus_000002: score 0.85 (accept from 0.60)
+              phone exact: '+886912345678' = '+886912345678' (1.00) +0.60
+              company fuzzy: 'formosa tea' ~ '台湾 formosa tea' (0.88) +0.25
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(FindDuplicates(rules, actor=actor), DuplicateScan)
+
+    def duplicate_reviews(
+        self,
+        status: ReviewStatus | str | None = ReviewStatus.PENDING,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[DuplicateReview]:
+        """Return one page of the review queue, highest score first (``status=None``: all).
+
+        Example:
+            >>> from crmkit.app.merge import _example
+            >>> crm = _example()
+            >>> _ = crm.find_duplicates()
+            >>> [(r.customer_ids, str(r.score)) for r in crm.duplicate_reviews().items]
+            [(('cus_000001', 'cus_000002'), '0.85')]
+
+        .. versionadded:: 0.1.0
+        """
+        query = Query().order("-score", "id").take(limit)
+        if status is not None:
+            wanted = v.to_enum(ReviewStatus, "status")(status)
+            query = query.filter("status", Op.EQ, wanted.value)
+        if cursor is not None and not isinstance(cursor, str):
+            raise ValidationError(
+                f"must be a cursor string or None, not {type(cursor).__name__}", path="cursor"
+            )
+        with self.store.unit_of_work() as uow:
+            return uow.duplicate_reviews.query(query.after(cursor))
+
+    def dismiss_duplicate(
+        self, review_id: str, *, note: str | None = None, actor: str | None = None
+    ) -> DuplicateReview:
+        """Say a queued pair is not a duplicate; it stays dismissed when found again.
+
+        Example:
+            >>> from crmkit.app.merge import _example
+            >>> crm = _example()
+            >>> review_id = crm.find_duplicates().queued[0]
+            >>> crm.dismiss_duplicate(review_id).status.value
+            'dismissed'
+
+        .. versionadded:: 0.1.0
+        """
+        return self._run(DismissDuplicate(review_id, note, actor=actor), DuplicateReview)
+
+    def preview_merge(
+        self,
+        survivor_id: str,
+        merged_ids: Iterable[str],
+        *,
+        survivorship: Survivorship | None = None,
+        actor: str | None = None,
+    ) -> MergePlan:
+        """The dry run of :meth:`merge_customers`: the survivor as it would be, every move.
+
+        Example:
+            >>> from crmkit.app.merge import _example
+            >>> plan = _example().preview_merge("cus_000001", ["cus_000002"])
+            >>> plan.survivor.tags, len(plan.moves)
+            (('tea', 'vip'), 1)
+
+        .. versionadded:: 0.1.0
+        """
+        command = PreviewMerge(survivor_id, merged_ids, survivorship=survivorship, actor=actor)
+        return self._run(command, MergePlan)
+
+    def merge_customers(
+        self,
+        survivor_id: str,
+        merged_ids: Iterable[str],
+        *,
+        survivorship: Survivorship | None = None,
+        actor: str | None = None,
+    ) -> MergePlan:
+        """Merge customers into ``survivor_id``: fields, related records, tombstones, record.
+
+        Example:
+            >>> from crmkit.app.merge import _example
+            >>> crm = _example()
+            >>> plan = crm.merge_customers("cus_000001", ["cus_000002"])
+            >>> [c.name for c in crm.contacts_of("cus_000001")]
+            ['Amy Chen', 'Amy Chen']
+
+        .. versionadded:: 0.1.0
+        """
+        command = MergeCustomers(survivor_id, merged_ids, survivorship=survivorship, actor=actor)
+        return self._run(command, MergePlan)
+
+    def resolve_customer(self, id: str) -> Customer:
+        """Return the customer with ``id``, or, if it was merged, the customer it survives in.
+
+        Example:
+            >>> from crmkit.app.merge import _example
+            >>> crm = _example()
+            >>> _ = crm.merge_customers("cus_000001", ["cus_000002"])
+            >>> crm.resolve_customer("cus_000002").id
+            'cus_000001'
+
+        .. versionadded:: 0.1.0
+        """
+        check_id(id, "id")
+        with self.store.unit_of_work() as uow:
+            return resolve_id(id, uow.customers.get)
+
     # ----- reads -------------------------------------------------------------------------
-    def get_customer(self, id: str) -> Customer:
+    def get_customer(self, id: str, *, actor: str | None = None) -> Customer:
         """Return the customer with ``id`` (``NotFoundError`` if there is none).
 
         Example:
@@ -2253,8 +2550,9 @@ class CRM:
         .. versionadded:: 0.1.0
         """
         check_id(id, "id")
-        with self.store.unit_of_work() as uow:
-            return uow.customers.get(id)
+        with self.store.unit_of_work() as uow, _access.bound(uow, self.policy, actor):
+            found = uow.customers.get(id)
+            return _access.visible(self.policy, actor, "customers.read", "customers", found)
 
     def find_customers(
         self,
@@ -2265,6 +2563,7 @@ class CRM:
         lifecycle: Lifecycle | str | None = None,
         limit: int = 50,
         cursor: str | None = None,
+        actor: str | None = None,
     ) -> Page[Customer]:
         """Return one page of customers, sorted by name; every filter given must hold.
 
@@ -2275,6 +2574,8 @@ class CRM:
             lifecycle: ``"prospect"``, ``"active"``, ``"at_risk"`` or ``"churned"``.
             limit: page size, 1 to 1000.
             cursor: ``next_cursor`` of the previous page, to get the next one.
+            actor: the user reading (``None``: the system). Only the records they may
+                read are on the page (so it may hold fewer than ``limit``), masked for them.
 
         Example:
             >>> from crmkit import bootstrap
@@ -2307,10 +2608,13 @@ class CRM:
                 f"must be a cursor string or None, not {type(cursor).__name__}", path="cursor"
             )
         query = query.after(cursor)
-        with self.store.unit_of_work() as uow:
-            return uow.customers.query(query)
+        with self.store.unit_of_work() as uow, _access.bound(uow, self.policy, actor):
+            page = uow.customers.query(query)
+            return _access.visible_page(
+                self.policy, actor, "customers.find", "customers.read", "customers", page
+            )
 
-    def contacts_of(self, customer_id: str) -> list[Contact]:
+    def contacts_of(self, customer_id: str, *, actor: str | None = None) -> list[Contact]:
         """Return a customer's contacts, oldest first (``NotFoundError`` for no such customer).
 
         Example:
@@ -2326,11 +2630,13 @@ class CRM:
         """
         check_id(customer_id, "customer_id")
         query = Query.where(customer_id=customer_id).take(1000)
-        with self.store.unit_of_work() as uow:
-            uow.customers.get(customer_id)
-            return _all_pages(uow.contacts.query, query)
+        with self.store.unit_of_work() as uow, _access.bound(uow, self.policy, actor):
+            customer = uow.customers.get(customer_id)
+            _access.check_read(self.policy, actor, "customers.read_contacts", customer)
+            found = _all_pages(uow.contacts.query, query)
+            return [_access.masked(self.policy, actor, "contacts", c) for c in found]
 
-    def timeline(self, customer_id: str) -> list[Interaction]:
+    def timeline(self, customer_id: str, *, actor: str | None = None) -> list[Interaction]:
         """Return a customer's interactions, newest first (``NotFoundError`` for no customer).
 
         Example:
@@ -2348,11 +2654,85 @@ class CRM:
         """
         check_id(customer_id, "customer_id")
         query = Query.where(customer_id=customer_id).order("-occurred_at", "-id").take(1000)
-        with self.store.unit_of_work() as uow:
-            uow.customers.get(customer_id)
-            return _all_pages(uow.interactions.query, query)
+        with self.store.unit_of_work() as uow, _access.bound(uow, self.policy, actor):
+            customer = uow.customers.get(customer_id)
+            _access.check_read(self.policy, actor, "customers.read_timeline", customer)
+            found = _all_pages(uow.interactions.query, query)
+            return [_access.masked(self.policy, actor, "interactions", i) for i in found]
 
-    def get_lead(self, id: str) -> Lead:
+    def orders_of(self, customer_id: str, *, actor: str | None = None) -> list[Order]:
+        """Return a customer's orders, latest first (``NotFoundError`` for no such customer).
+
+        Example:
+            >>> from datetime import datetime, timedelta, timezone
+            >>> from crmkit import bootstrap
+            >>> crm = bootstrap()
+            >>> tea = crm.register_customer("Formosa Tea Co.")
+            >>> at = datetime(2026, 3, 2, tzinfo=timezone.utc)
+            >>> for n in range(3):
+            ...     _ = crm.record_order(tea.id, "pos", f"A-{n}", at + timedelta(days=n),
+            ...                          Money(100 * (n + 1), "TWD"))
+            >>> [o.external_ref for o in crm.orders_of(tea.id)]
+            ['A-2', 'A-1', 'A-0']
+
+        .. versionadded:: 0.1.0
+        """
+        check_id(customer_id, "customer_id")
+        query = Query.where(customer_id=customer_id).order("-ordered_at", "-id").take(1000)
+        with self.store.unit_of_work() as uow, _access.bound(uow, self.policy, actor):
+            customer = uow.customers.get(customer_id)
+            _access.check_read(self.policy, actor, "customers.read_orders", customer)
+            found = _all_pages(uow.orders.query, query)
+            return [_access.masked(self.policy, actor, "orders", o) for o in found]
+
+    def customer_360(
+        self,
+        customer_id: str,
+        *,
+        at: datetime | None = None,
+        timeline: int = 20,
+        actor: str | None = None,
+    ) -> Customer360:
+        """Return everything about a customer, as ``actor`` may see it, in one read.
+
+        See :class:`crmkit.app.customer360.Customer360`: profile, contacts, the latest
+        ``timeline`` interactions and orders, open leads and opportunities, quotes, purchase
+        summary, loyalty, open complaints with their SLA clocks, and segments.
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> crm = bootstrap()
+            >>> tea = crm.register_customer("Formosa Tea Co.")
+            >>> view = crm.customer_360(tea.id)
+            >>> view.profile["name"], view.purchases.order_count, view.complaints
+            ('Formosa Tea Co.', 0, ())
+
+        .. versionadded:: 0.1.0
+        """
+        command = ShowCustomer360(customer_id, at=at, timeline=timeline, actor=actor)
+        return self._run(command, Customer360)
+
+    def segment_customers(
+        self, *, segment: str | None = None, at: datetime | None = None, actor: str | None = None
+    ) -> list[CustomerSegments]:
+        """Segment every customer with the configured rules; ``segment`` keeps one segment.
+
+        Each result lists the rule segments (every condition explained), the RFM score (with
+        the quintile boundaries), the lifecycle status and the "needs attention" flag.
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> crm = bootstrap()
+            >>> _ = crm.register_customer("Formosa Tea Co.")
+            >>> [s.lifecycle.status.value for s in crm.segment_customers()]
+            ['prospect']
+
+        .. versionadded:: 0.1.0
+        """
+        command = ShowSegments(segment, at=at, actor=actor)
+        return cast("list[CustomerSegments]", self.bus.handle(command))
+
+    def get_lead(self, id: str, *, actor: str | None = None) -> Lead:
         """Return the lead with ``id`` (``NotFoundError`` if there is none).
 
         Example:
@@ -2365,8 +2745,9 @@ class CRM:
         .. versionadded:: 0.1.0
         """
         check_id(id, "id")
-        with self.store.unit_of_work() as uow:
-            return uow.leads.get(id)
+        with self.store.unit_of_work() as uow, _access.bound(uow, self.policy, actor):
+            found = uow.leads.get(id)
+            return _access.visible(self.policy, actor, "leads.read", "leads", found)
 
     def find_leads(
         self,
@@ -2377,6 +2758,7 @@ class CRM:
         campaign: str | None = None,
         limit: int = 50,
         cursor: str | None = None,
+        actor: str | None = None,
     ) -> Page[Lead]:
         """Return one page of leads, newest capture first; every filter given must hold.
 
@@ -2388,6 +2770,8 @@ class CRM:
             campaign: one of the lead's captures came from this campaign.
             limit: page size, 1 to 1000.
             cursor: ``next_cursor`` of the previous page, to get the next one.
+            actor: the user reading (``None``: the system). Only the records they may
+                read are on the page (so it may hold fewer than ``limit``), masked for them.
 
         Example:
             >>> from crmkit import bootstrap
@@ -2419,10 +2803,13 @@ class CRM:
                 f"must be a cursor string or None, not {type(cursor).__name__}", path="cursor"
             )
         query = query.after(cursor)
-        with self.store.unit_of_work() as uow:
-            return uow.leads.query(query)
+        with self.store.unit_of_work() as uow, _access.bound(uow, self.policy, actor):
+            page = uow.leads.query(query)
+            return _access.visible_page(
+                self.policy, actor, "leads.find", "leads.read", "leads", page
+            )
 
-    def get_quote(self, id: str) -> Quote:
+    def get_quote(self, id: str, *, actor: str | None = None) -> Quote:
         """Return the quote with ``id`` (``NotFoundError`` if there is none).
 
         Example:
@@ -2434,8 +2821,9 @@ class CRM:
         .. versionadded:: 0.1.0
         """
         check_id(id, "id")
-        with self.store.unit_of_work() as uow:
-            return uow.quotes.get(id)
+        with self.store.unit_of_work() as uow, _access.bound(uow, self.policy, actor):
+            found = uow.quotes.get(id)
+            return _access.visible(self.policy, actor, "quotes.read", "quotes", found)
 
     def find_quotes(
         self,
@@ -2445,6 +2833,7 @@ class CRM:
         owner: str | None = None,
         limit: int = 50,
         cursor: str | None = None,
+        actor: str | None = None,
     ) -> Page[Quote]:
         """Return one page of quotes, newest first; every filter given must hold.
 
@@ -2455,6 +2844,8 @@ class CRM:
             owner: the quote is owned by this user id.
             limit: page size, 1 to 1000.
             cursor: ``next_cursor`` of the previous page, to get the next one.
+            actor: the user reading (``None``: the system). Only the records they may
+                read are on the page (so it may hold fewer than ``limit``), masked for them.
 
         Example:
             >>> from crmkit.app.quotes import _example_crm
@@ -2480,10 +2871,13 @@ class CRM:
                 f"must be a cursor string or None, not {type(cursor).__name__}", path="cursor"
             )
         query = query.after(cursor)
-        with self.store.unit_of_work() as uow:
-            return uow.quotes.query(query)
+        with self.store.unit_of_work() as uow, _access.bound(uow, self.policy, actor):
+            page = uow.quotes.query(query)
+            return _access.visible_page(
+                self.policy, actor, "quotes.find", "quotes.read", "quotes", page
+            )
 
-    def get_coupon(self, code: str) -> Coupon:
+    def get_coupon(self, code: str, *, actor: str | None = None) -> Coupon:
         """Return the coupon with ``code`` (any case; ``NotFoundError`` if there is none).
 
         Example:
@@ -2495,8 +2889,192 @@ class CRM:
 
         .. versionadded:: 0.1.0
         """
+        with self.store.unit_of_work() as uow, _access.bound(uow, self.policy, actor):
+            found = uow.coupons.get(Coupon.id_for(code))
+            return _access.visible(self.policy, actor, "catalog.read", "coupons", found)
+
+    # ----- audit log ---------------------------------------------------------------------
+    def audit_trail(self, record_type: str, id: str) -> list[AuditEntry]:
+        """Return every audit entry of one record, oldest first: who changed what, and when.
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> crm = bootstrap()
+            >>> acme = crm.register_customer("Acme", actor="usr_amy")
+            >>> _ = crm.rename_customer(acme.id, "Acme Corp", actor="usr_bob")
+            >>> [(e.actor, [(c.path, c.before.value, c.after.value) for c in e.changes])
+            ...  for e in crm.audit_trail("customers", acme.id)[1:]]
+            [('usr_bob', [('/name', 'Acme', 'Acme Corp')])]
+
+        .. versionadded:: 0.1.0
+        """
         with self.store.unit_of_work() as uow:
-            return uow.coupons.get(Coupon.id_for(code))
+            return audit_app.audit_trail(uow, record_type, id)
+
+    def audit_by_actor(
+        self,
+        actor: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[AuditEntry]:
+        """Return one page of the audit entries ``actor`` caused, newest first.
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> crm = bootstrap()
+            >>> _ = crm.register_customer("Acme", actor="usr_amy")
+            >>> [(e.record_type, e.command) for e in crm.audit_by_actor("usr_amy").items]
+            [('customers', 'RegisterCustomer')]
+
+        .. versionadded:: 0.1.0
+        """
+        with self.store.unit_of_work() as uow:
+            return audit_app.audit_by_actor(
+                uow, actor, since=since, until=until, limit=limit, cursor=cursor
+            )
+
+    def verify_audit(self) -> AuditReport:
+        """Verify the whole audit log against the records; the report names each problem.
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> crm = bootstrap()
+            >>> _ = crm.register_customer("Acme")
+            >>> report = crm.verify_audit()
+            >>> report.ok, report.entries, report.records
+            (True, 1, 1)
+
+        .. versionadded:: 0.1.0
+        """
+        settings = self.bus.audit or audit_app.AuditSettings()
+        with self.store.unit_of_work() as uow:
+            return audit_app.verify_audit(uow, key=settings.key, exclude=settings.exclude)
+
+    def pseudonymise_audit(
+        self,
+        record_type: str,
+        id: str,
+        *,
+        paths: Iterable[str] | None = None,
+        containing: Iterable[str] = (),
+    ) -> int:
+        """Drop values (keep digests) in one record's audit entries; return how many changed.
+
+        For privacy requests: the chain still verifies. See
+        :func:`crmkit.access.audit.pseudonymise` for ``paths`` and ``containing``.
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> crm = bootstrap()
+            >>> amy = crm.register_customer("Amy Lin", "person")
+            >>> crm.pseudonymise_audit("customers", amy.id, containing=["amy lin"])
+            1
+            >>> crm.verify_audit().ok
+            True
+
+        .. versionadded:: 0.1.0
+        """
+        with self.store.unit_of_work() as uow:
+            changed = audit_app.pseudonymise_trail(
+                uow, record_type, id, paths=paths, containing=containing
+            )
+            uow.commit()
+        return changed
+
+    # ----- privacy requests ------------------------------------------------------------------
+    def export_person(
+        self,
+        *,
+        customer_id: str | None = None,
+        contact_id: str | None = None,
+        actor: str | None = None,
+    ) -> dict[str, Any]:
+        """Return everything crmkit holds about a person as one JSON-ready document.
+
+        Give a person customer's id or a contact's id; action ``privacy.export``. See
+        :func:`crmkit.app.privacy.export_person`.
+
+        Example:
+            >>> import json
+            >>> from crmkit import bootstrap
+            >>> crm = bootstrap()
+            >>> amy = crm.register_customer("Amy Chen", "person")
+            >>> json.loads(json.dumps(crm.export_person(customer_id=amy.id)))["subject"]
+            {'customer_id': 'cus_...', 'contact_ids': [], 'lead_ids': []}
+
+        .. versionadded:: 0.1.0
+        """
+        from crmkit.app.privacy import ExportPerson
+
+        command = ExportPerson(customer_id=customer_id, contact_id=contact_id, actor=actor)
+        return cast("dict[str, Any]", self.bus.handle(command))
+
+    def erase_person(
+        self,
+        *,
+        customer_id: str | None = None,
+        contact_id: str | None = None,
+        actor: str | None = None,
+    ) -> ErasureReport:
+        """Erase (anonymise) a person everywhere, in one unit of work; action ``privacy.erase``.
+
+        See :func:`crmkit.app.privacy.erase_person`: amounts on quotes and orders and the
+        points ledger stay; a leftover identifier anywhere fails the erasure, naming the path.
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> crm = bootstrap()
+            >>> amy = crm.register_customer("Amy Chen", "person")
+            >>> crm.erase_person(customer_id=amy.id).records
+            {'customers/cus_...': ('name',)}
+
+        .. versionadded:: 0.1.0
+        """
+        from crmkit.app.privacy import ErasePerson
+
+        command = ErasePerson(customer_id=customer_id, contact_id=contact_id, actor=actor)
+        return self._run(command, ErasureReport)
+
+    def apply_retention(
+        self, *, now: datetime | None = None, actor: str | None = None
+    ) -> RetentionRun:
+        """Delete or anonymise the records past their retention period (``now`` default: now).
+
+        See :func:`crmkit.app.privacy.apply_retention`; action ``privacy.erase``.
+
+        Example:
+            >>> from crmkit import bootstrap
+            >>> bootstrap().apply_retention()
+            RetentionRun(deleted=(), anonymised=())
+
+        .. versionadded:: 0.1.0
+        """
+        from crmkit.app.privacy import ApplyRetention
+
+        return self._run(ApplyRetention(now=now, actor=actor), RetentionRun)
+
+    # ----- analytics -------------------------------------------------------------------------
+    @property
+    def analytics(self) -> Analytics:
+        """The metrics of this CRM's store (sales pushed down into SQL when the store can).
+
+        See :class:`crmkit.app.analytics.Analytics`; ``crm.analytics.with_rates(rates)``
+        converts several currencies.
+
+        Example:
+            >>> from datetime import date
+            >>> from crmkit import bootstrap
+            >>> from crmkit.analytics import Periods
+            >>> sales = bootstrap().analytics.sales(Periods(date(2026, 1, 1), 1), currency="USD")
+            >>> sales.win_rate.ratio
+            Ratio(part=0, whole=0)
+
+        .. versionadded:: 0.1.0
+        """
+        return Analytics(self.store, self.clock, self.policy)
 
 
 def _all_pages(run: Callable[[Query], Page[A]], query: Query) -> list[A]:

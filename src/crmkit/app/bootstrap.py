@@ -20,12 +20,17 @@ import os
 import attrs
 
 from crmkit.access import AllowAll
+from crmkit.app import customer360 as customer360_app
 from crmkit.app import customers as customers_app
 from crmkit.app import leads as leads_app
 from crmkit.app import loyalty as loyalty_app
+from crmkit.app import merge as merge_app
+from crmkit.app import privacy as privacy_app
 from crmkit.app import quotes as quotes_app
 from crmkit.app import service as service_app
+from crmkit.app._access import with_unit_of_work
 from crmkit.app._crm import CRM
+from crmkit.app.audit import AuditSettings
 from crmkit.app.messagebus import MessageBus
 from crmkit.errors import ValidationError
 from crmkit.kernel.ids import IdGenerator, SortableIds
@@ -55,6 +60,9 @@ def bootstrap(
     service: service_app.ServiceSettings | None = None,
     service_hooks: service_app.ServiceHooks | None = None,
     loyalty: loyalty_app.LoyaltySettings | None = None,
+    customers: customer360_app.CustomerSettings | None = None,
+    audit: bool | AuditSettings = True,
+    privacy: privacy_app.PrivacySettings | None = None,
 ) -> CRM:
     """Build a :class:`CRM` from the given parts; every part left out gets a default.
 
@@ -85,6 +93,16 @@ def bootstrap(
         loyalty: the loyalty program the loyalty use cases run, its rewards, referrals and
             points as payment (:class:`crmkit.app.loyalty.LoyaltySettings`). Default: none
             (only saving a program is possible).
+        customers: how customers are segmented for the 360 view and the segment report
+            (rule segments, RFM, lifecycle and "needs attention" thresholds)
+            (:class:`crmkit.app.customer360.CustomerSettings`). Default: ``CustomerSettings()``.
+        audit: keep the audit log: every command records who changed what in which record,
+            in the command's own transaction, as tamper-evident chains
+            (:mod:`crmkit.app.audit`). ``True`` (the default) uses ``AuditSettings()``; pass
+            :class:`crmkit.app.audit.AuditSettings` for an HMAC key or other exclusions, or
+            ``False`` to record nothing.
+        privacy: the personal-data map and retention rules the privacy requests follow
+            (:class:`crmkit.app.privacy.PrivacySettings`). Default: the built-in ones.
 
     Example:
         >>> from datetime import datetime
@@ -144,19 +162,31 @@ def bootstrap(
     elif not isinstance(policy, AccessPolicy):
         raise _not_a("AccessPolicy", policy, "policy", "AllowAll()")
 
-    bus = MessageBus(store)
+    if isinstance(audit, AuditSettings):
+        audit_settings: AuditSettings | None = audit
+    elif audit is True or audit is False:
+        audit_settings = AuditSettings() if audit else None
+    else:
+        raise ValidationError(
+            f"must be True, False or AuditSettings, not {type(audit).__name__}", path="audit"
+        )
+    bus = MessageBus(store, audit=audit_settings, clock=clock)
     for command_type, handler in customers_app.command_handlers(
         clock=clock, ids=ids, policy=policy
     ).items():
-        bus.register(command_type, handler)
+        bus.register(command_type, with_unit_of_work(handler, policy))
+    for command_type, handler in merge_app.command_handlers(
+        clock=clock, ids=ids, policy=policy
+    ).items():
+        bus.register(command_type, with_unit_of_work(handler, policy))
     for command_type, handler in leads_app.command_handlers(
         clock=clock, ids=ids, policy=policy, settings=leads
     ).items():
-        bus.register(command_type, handler)
+        bus.register(command_type, with_unit_of_work(handler, policy))
     for command_type, handler in quotes_app.command_handlers(
         clock=clock, ids=ids, policy=policy, settings=pricing
     ).items():
-        bus.register(command_type, handler)
+        bus.register(command_type, with_unit_of_work(handler, policy))
     if loyalty is not None:
         if not isinstance(loyalty, loyalty_app.LoyaltySettings):
             raise ValidationError(
@@ -178,9 +208,17 @@ def bootstrap(
     for command_type, handler in loyalty_app.command_handlers(
         clock=clock, policy=policy, settings=loyalty
     ).items():
-        bus.register(command_type, handler)
+        bus.register(command_type, with_unit_of_work(handler, policy))
     for command_type, handler in service_app.command_handlers(
         clock=clock, ids=ids, policy=policy, settings=service, hooks=service_hooks
     ).items():
-        bus.register(command_type, handler)
+        bus.register(command_type, with_unit_of_work(handler, policy))
+    for command_type, handler in customer360_app.command_handlers(
+        clock=clock, policy=policy, settings=customers, service=service
+    ).items():
+        bus.register(command_type, with_unit_of_work(handler, policy))
+    for command_type, handler in privacy_app.command_handlers(
+        clock=clock, policy=policy, settings=privacy, audit=audit_settings
+    ).items():
+        bus.register(command_type, with_unit_of_work(handler, policy))
     return CRM(store=store, clock=clock, ids=ids, notifier=notifier, policy=policy, bus=bus)

@@ -2,8 +2,9 @@
 
 Each handler checks the access policy (actions ``customers.register``, ``customers.add_contact``,
 ``customers.log_interaction``, ``customers.rename``, ``customers.tag``,
-``customers.assign_owner``, ``customers.record_consent``, ``customers.set_contact_preferences``;
-the resource is the customer acted on, or the contact's customer, ``None`` for a registration),
+``customers.assign_owner``, ``customers.record_consent``, ``customers.set_contact_preferences``,
+``customers.record_order``, ``customers.record_refund``; the resource is the customer acted on,
+or the contact's or order's customer, ``None`` for a registration),
 loads what it needs through the unit of work, calls the aggregate, stores the result and commits.
 Handlers take their collaborators as keyword arguments; :func:`command_handlers` binds them for
 the message bus (``bootstrap()`` does this for you).
@@ -27,20 +28,23 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from crmkit.app.messagebus import CommandHandler
-from crmkit.customers import Contact, Customer, Interaction
+from crmkit.customers import Contact, Customer, Interaction, Order, OrderConflict
 from crmkit.customers.commands import (
     AddContact,
     AssignCustomerOwner,
     LogInteraction,
     RecordConsent,
+    RecordOrder,
+    RecordRefund,
     RegisterCustomer,
     RenameCustomer,
     SetContactPreferences,
     TagCustomer,
 )
-from crmkit.errors import RuleViolation
+from crmkit.errors import ConflictError, NotFoundError, RuleViolation
 from crmkit.kernel.ids import IdGenerator
 from crmkit.kernel.time import Clock
 from crmkit.ports import AccessPolicy, UnitOfWork
@@ -51,6 +55,8 @@ __all__ = [
     "command_handlers",
     "log_interaction",
     "record_consent",
+    "record_order",
+    "record_refund",
     "register_customer",
     "rename_customer",
     "set_contact_preferences",
@@ -369,6 +375,147 @@ def set_contact_preferences(
     )
 
 
+# ----- purchase history ----------------------------------------------------------------------
+
+_ATTEMPTS = 10
+R = TypeVar("R")
+
+
+def _retry(uow: UnitOfWork, once: Callable[[], R]) -> R:
+    """Run ``once``; when a concurrent writer got there first, roll back and run it again.
+
+    The second run reads what the other writer stored, so a report racing with the same
+    report is answered as a repeat (the effect of once), never as a second order or refund.
+    """
+    attempt = 1
+    while True:
+        try:
+            return once()
+        except ConflictError:
+            uow.rollback()
+            if attempt >= _ATTEMPTS:
+                raise
+            attempt += 1
+
+
+def record_order(
+    command: RecordOrder, uow: UnitOfWork, *, clock: Clock, policy: AccessPolicy
+) -> Order:
+    """Record an order the host reports; the same report again returns the stored order.
+
+    The customer must exist (``NotFoundError``). The order's id is
+    :meth:`Order.id_for(source, external_ref) <crmkit.customers.Order.id_for>`: a report of
+    a reference already stored with the same data changes nothing and returns the stored
+    order; with different data it is an :class:`~crmkit.customers.OrderConflict` naming each
+    field that differs.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> from crmkit import bootstrap
+        >>> from crmkit.kernel.money import Money
+        >>> crm = bootstrap()
+        >>> acme = crm.register_customer("Acme")
+        >>> at = datetime(2026, 3, 2, tzinfo=timezone.utc)
+        >>> first = crm.handle(RecordOrder(acme.id, "shop", "#1001", at, Money("900", "TWD")))
+        >>> again = crm.handle(RecordOrder(acme.id, "shop", "#1001", at, Money("900", "TWD")))
+        >>> (again.id, again.version) == (first.id, first.version)
+        True
+        >>> crm.handle(RecordOrder(acme.id, "shop", "#1001", at, Money("950", "TWD")))
+        Traceback (most recent call last):
+        ...
+        crmkit.customers.purchases.OrderConflict: order '#1001' from 'shop' was already ...
+
+    .. versionadded:: 0.1.0
+    """
+
+    def once() -> Order:
+        customer = uow.customers.get(command.customer_id)
+        policy.check(command.actor, "customers.record_order", customer)
+        order = Order.report(
+            customer_id=customer.id,
+            source=command.source,
+            external_ref=command.external_ref,
+            ordered_at=command.ordered_at,
+            total=command.total,
+            now=clock.now(),
+            lines=command.lines,
+            channel=command.channel,
+            region=command.region,
+            actor=command.actor,
+        )
+        try:
+            stored = uow.orders.get(order.id)
+        except NotFoundError:
+            uow.orders.add(order)
+            uow.commit()
+            return order
+        differences = stored.differences(order)
+        if differences:
+            listed = "; ".join(
+                f"{name} was {was}, now {now}" for name, (was, now) in differences.items()
+            )
+            raise OrderConflict(
+                f"order {order.external_ref!r} from {order.source!r} was already reported "
+                f"with other data ({listed}); report a changed order as a new reference, or "
+                "a refund for what was given back",
+                details={
+                    "order_id": order.id,
+                    "source": order.source,
+                    "external_ref": order.external_ref,
+                    "fields": {
+                        name: {"stored": was, "reported": now}
+                        for name, (was, now) in differences.items()
+                    },
+                },
+            )
+        return stored
+
+    return _retry(uow, once)
+
+
+def record_refund(
+    command: RecordRefund, uow: UnitOfWork, *, clock: Clock, policy: AccessPolicy
+) -> Order:
+    """Record a refund of a reported order; return the order with its refunds.
+
+    The order is found by its source and reference (``NotFoundError`` if it was never
+    reported). The same refund reference again changes nothing; see
+    :meth:`crmkit.customers.Order.refund` for conflicts and the limit.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> from crmkit import bootstrap
+        >>> from crmkit.kernel.money import Money
+        >>> crm = bootstrap()
+        >>> acme = crm.register_customer("Acme")
+        >>> at = datetime(2026, 3, 2, tzinfo=timezone.utc)
+        >>> _ = crm.handle(RecordOrder(acme.id, "shop", "#1001", at, Money("900", "TWD")))
+        >>> crm.handle(RecordRefund("shop", "#1001", "r-1", Money("200", "TWD"), at)).net
+        Money('700', 'TWD')
+
+    .. versionadded:: 0.1.0
+    """
+
+    def once() -> Order:
+        order = uow.orders.get(Order.id_for(command.source, command.order_ref))
+        customer = uow.customers.get(order.customer_id)
+        policy.check(command.actor, "customers.record_refund", customer)
+        order.refund(
+            command.refund_ref,
+            command.amount,
+            refunded_at=command.refunded_at,
+            now=clock.now(),
+            reason=command.reason,
+            actor=command.actor,
+        )
+        if order.pending_events:
+            uow.orders.save(order)
+            uow.commit()
+        return order
+
+    return _retry(uow, once)
+
+
 def command_handlers(
     *, clock: Clock, ids: IdGenerator, policy: AccessPolicy
 ) -> Mapping[type, CommandHandler]:
@@ -380,7 +527,8 @@ def command_handlers(
         >>> handlers = command_handlers(clock=ManualClock(), ids=SequentialIds(), policy=AllowAll())
         >>> sorted(cls.__name__ for cls in handlers)  # doctest: +NORMALIZE_WHITESPACE
         ['AddContact', 'AssignCustomerOwner', 'LogInteraction', 'RecordConsent',
-         'RegisterCustomer', 'RenameCustomer', 'SetContactPreferences', 'TagCustomer']
+         'RecordOrder', 'RecordRefund', 'RegisterCustomer', 'RenameCustomer',
+         'SetContactPreferences', 'TagCustomer']
 
     .. versionadded:: 0.1.0
     """
@@ -395,4 +543,6 @@ def command_handlers(
         SetContactPreferences: functools.partial(
             set_contact_preferences, clock=clock, policy=policy
         ),
+        RecordOrder: functools.partial(record_order, clock=clock, policy=policy),
+        RecordRefund: functools.partial(record_refund, clock=clock, policy=policy),
     }

@@ -66,7 +66,7 @@ class CustomerKind(StrEnum):
 
 
 class Lifecycle(StrEnum):
-    """Where a customer stands: prospect, active (has bought), at risk, churned.
+    """Where a customer stands: prospect, new (first order lately), active, at risk, churned.
 
     Example:
         >>> Lifecycle.ACTIVE.value
@@ -76,6 +76,7 @@ class Lifecycle(StrEnum):
     """
 
     PROSPECT = "prospect"
+    NEW = "new"
     ACTIVE = "active"
     AT_RISK = "at_risk"
     CHURNED = "churned"
@@ -226,6 +227,16 @@ class Customer(Aggregate):
     )
     owner: str | None = attrs.field(default=None, validator=_optional_id)
     lifecycle: Lifecycle = attrs.field(default=Lifecycle.PROSPECT, converter=_lifecycle)
+    #: A postal address as one line of text, or ``None`` (dedup compares it).
+    address: str | None = attrs.field(
+        default=None, converter=v.strip_optional, validator=v.optional_text(500)
+    )
+    #: Set when this customer was merged into another: the survivor's id (a tombstone).
+    merged_into: str | None = attrs.field(default=None, validator=_optional_id)
+    #: The customer's id in the system it was imported from (an import matches on it), or ``None``.
+    external_id: str | None = attrs.field(
+        default=None, converter=v.strip_optional, validator=v.optional_text(200)
+    )
 
     @classmethod
     def register(
@@ -239,11 +250,19 @@ class Customer(Aggregate):
         source: str | None = None,
         owner: str | None = None,
         actor: str | None = None,
+        address: str | None = None,
     ) -> Customer:
         """Create a new customer and record ``CustomerRegistered``."""
         _check_call(now, actor)
         customer = cls(
-            id=id, name=name, kind=kind, created_at=now, tags=tags, source=source, owner=owner
+            id=id,
+            name=name,
+            kind=kind,
+            created_at=now,
+            tags=tags,
+            source=source,
+            owner=owner,
+            address=address,
         )
         customer.record(
             CustomerRegistered(

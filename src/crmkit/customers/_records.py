@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from crmkit.customers._model import Contact, Customer, Interaction
+from crmkit.customers.purchases import Order
 from crmkit.kernel.query import RecordType
 
-__all__ = ["CONTACTS", "CUSTOMERS", "INTERACTIONS"]
+__all__ = ["CONTACTS", "CUSTOMERS", "INTERACTIONS", "ORDERS"]
 
-#: Customers: queryable by name, kind, owner, lifecycle, source, tags and creation time.
+#: Customers: queryable by name, kind, owner, lifecycle, source, tags, creation time and
+#: external id.
 CUSTOMERS: RecordType[Customer] = RecordType(
     "customers",
     Customer,
@@ -20,6 +22,7 @@ CUSTOMERS: RecordType[Customer] = RecordType(
         "source": lambda c: c.source,
         "tags": lambda c: c.tags,
         "created_at": lambda c: c.created_at,
+        "external_id": lambda c: c.external_id,
     },
     kinds={"tags": "multi", "created_at": "datetime"},
 )
@@ -50,4 +53,23 @@ INTERACTIONS: RecordType[Interaction] = RecordType(
         "occurred_at": lambda i: i.occurred_at,
     },
     kinds={"occurred_at": "datetime"},
+)
+
+#: Orders (id = ``Order.id_for(source, external_ref)``, so a store keeps each reported order
+#: once): queryable by customer, source, reference, time, channel, region, currency and whether
+#: refunds took all of it back.
+ORDERS: RecordType[Order] = RecordType(
+    "orders",
+    Order,
+    {
+        "customer_id": lambda o: o.customer_id,
+        "source": lambda o: o.source,
+        "external_ref": lambda o: o.external_ref,
+        "ordered_at": lambda o: o.ordered_at,
+        "channel": lambda o: o.channel,
+        "region": lambda o: o.region,
+        "currency": lambda o: o.total.currency,
+        "fully_refunded": lambda o: o.fully_refunded,
+    },
+    kinds={"ordered_at": "datetime", "fully_refunded": "boolean"},
 )

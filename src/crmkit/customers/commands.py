@@ -38,19 +38,26 @@ from crmkit.customers._model import (
     _locale,
     _to_quiet_hours,
 )
+from crmkit.customers.purchases import OrderLine, _lines
+from crmkit.customers.purchases import _region as _purchase_region
 from crmkit.errors import ValidationError
 from crmkit.kernel import _validators as v
 from crmkit.kernel.ids import check_id
-from crmkit.kernel.time import validate_optional_aware
+from crmkit.kernel.money import Money
+from crmkit.kernel.time import validate_aware, validate_optional_aware
 
 __all__ = [
     "AddContact",
     "AssignCustomerOwner",
     "LogInteraction",
     "RecordConsent",
+    "RecordOrder",
+    "RecordRefund",
     "RegisterCustomer",
     "RenameCustomer",
     "SetContactPreferences",
+    "ShowCustomer360",
+    "ShowSegments",
     "TagCustomer",
 ]
 
@@ -435,3 +442,173 @@ class SetContactPreferences:
                 "nothing to change: give timezone, quiet_hours or preferred_channel, or name "
                 "preferences to clear"
             )
+
+
+def _order_lines(value: object) -> tuple[OrderLine, ...]:
+    return _lines(value)
+
+
+def _refund_money(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, Money):
+        raise ValidationError(f"must be Money, not {type(value).__name__}", path=attribute.name)
+    if value.amount <= 0:
+        raise ValidationError(f"must be more than zero, got {value}", path=attribute.name)
+
+
+def _total(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, Money):
+        raise ValidationError(f"must be Money, not {type(value).__name__}", path=attribute.name)
+    if value.is_negative():
+        raise ValidationError(f"must not be negative, got {value}", path=attribute.name)
+
+
+def _required_aware(instance: Any, attribute: Any, value: Any) -> None:
+    validate_aware(instance, attribute, value)
+
+
+def _order_region(value: object) -> str | None:
+    return _purchase_region(value)
+
+
+@attrs.frozen
+class RecordOrder:
+    """Record an order the host reports for a customer (idempotent by source and reference).
+
+    The same ``source`` and ``external_ref`` again with the same data has the effect of once;
+    with different data it is an :class:`~crmkit.customers.OrderConflict`.
+
+    Args:
+        customer_id: the customer who bought.
+        source: the system reporting the order (an id: ``"shopify"``, ``"pos"``).
+        external_ref: the order's reference in that system.
+        ordered_at: when the order was placed (timezone-aware).
+        total: what the customer paid (:class:`~crmkit.kernel.money.Money`, at least zero).
+        lines: a summary of what was bought (:class:`~crmkit.customers.OrderLine` or
+            mappings with ``sku``, ``name``, ``quantity``, ``amount``).
+        channel: where it was sold (``"web"``, ``"store"``...).
+        region: the ISO 3166 region it went to (``"TW"``).
+        actor: who asks.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> from crmkit.kernel.money import Money
+        >>> cmd = RecordOrder("cus_1", "shop", "#1001", datetime(2026, 3, 2, tzinfo=timezone.utc),
+        ...                   Money("1200", "TWD"), lines=[{"name": "Oolong", "quantity": 2,
+        ...                   "amount": Money("1200", "TWD")}], region="tw")
+        >>> cmd.lines[0].quantity, cmd.region
+        (Decimal('2'), 'TW')
+        >>> RecordOrder("cus_1", "shop", "#1001", datetime(2026, 3, 2), Money("1", "TWD"))
+        Traceback (most recent call last):
+        ...
+        crmkit.errors.NaiveDatetimeError: ordered_at: must be timezone-aware ...
+
+    .. versionadded:: 0.1.0
+    """
+
+    customer_id: str = attrs.field(validator=_id)
+    source: str = attrs.field(validator=_id)
+    external_ref: str = attrs.field(converter=v.strip, validator=v.text(100))
+    ordered_at: datetime = attrs.field(validator=_required_aware)
+    total: Money = attrs.field(validator=_total)
+    lines: tuple[OrderLine, ...] = attrs.field(default=(), converter=_order_lines)
+    channel: str | None = attrs.field(
+        default=None, converter=v.strip_optional, validator=v.optional_text(50)
+    )
+    region: str | None = attrs.field(default=None, converter=_order_region)
+    actor: str | None = attrs.field(default=None, validator=_optional_id)
+
+
+@attrs.frozen
+class RecordRefund:
+    """Record a refund the host reports for an order (idempotent by its own reference).
+
+    The order is named as it was reported: ``source`` and ``order_ref``. The same
+    ``refund_ref`` again with the same amount, time and reason has the effect of once; with
+    other data it is a :class:`~crmkit.customers.RefundConflict`. Refunds never add up to
+    more than the order (:class:`~crmkit.customers.RefundExceedsOrder`).
+
+    Args:
+        source: the system that reported the order.
+        order_ref: the order's reference there.
+        refund_ref: the refund's own reference.
+        amount: how much was refunded (more than zero, in the order's currency).
+        refunded_at: when it was refunded (timezone-aware).
+        reason: why, for people (up to 500 characters).
+        actor: who asks.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> from crmkit.kernel.money import Money
+        >>> RecordRefund("shop", "#1001", "r-1", Money("0", "TWD"),
+        ...              datetime(2026, 3, 9, tzinfo=timezone.utc))
+        Traceback (most recent call last):
+        ...
+        crmkit.errors.ValidationError: amount: must be more than zero, got 0 TWD
+
+    .. versionadded:: 0.1.0
+    """
+
+    source: str = attrs.field(validator=_id)
+    order_ref: str = attrs.field(converter=v.strip, validator=v.text(100))
+    refund_ref: str = attrs.field(converter=v.strip, validator=v.text(100))
+    amount: Money = attrs.field(validator=_refund_money)
+    refunded_at: datetime = attrs.field(validator=_required_aware)
+    reason: str | None = attrs.field(
+        default=None, converter=v.strip_optional, validator=v.optional_text(500)
+    )
+    actor: str | None = attrs.field(default=None, validator=_optional_id)
+
+
+def _timeline_limit(_instance: object, _attribute: object, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+        raise ValidationError(f"must be an int from 1 to 1000, got {value!r}", path="timeline")
+
+
+@attrs.frozen
+class ShowCustomer360:
+    """Read one customer's 360 view (see :mod:`crmkit.app.customer360`).
+
+    Args:
+        customer_id: the customer.
+        at: the time to read at (aware); ``None`` means now.
+        timeline: how many of the latest interactions to include (1 to 1000, default 20).
+        actor: who asks; the view holds only what the access policy lets them see.
+
+    Example:
+        >>> ShowCustomer360("cus_1").timeline
+        20
+
+    .. versionadded:: 0.1.0
+    """
+
+    customer_id: str = attrs.field(validator=_id)
+    at: datetime | None = attrs.field(default=None, validator=_aware)
+    timeline: int = attrs.field(default=20, validator=_timeline_limit)
+    actor: str | None = attrs.field(default=None, validator=_optional_id)
+
+
+def _optional_segment(_instance: object, _attribute: object, value: Any) -> None:
+    if value is not None:
+        check_id(value, "segment")
+
+
+@attrs.frozen
+class ShowSegments:
+    """Segment every customer with the configured rules (rule segments, RFM, lifecycle, attention).
+
+    Args:
+        segment: keep only the customers in this rule segment or RFM segment (by name);
+            ``None`` keeps everyone.
+        at: the time to segment at (aware); ``None`` means now.
+        actor: who asks.
+
+    Example:
+        >>> ShowSegments("champions").segment
+        'champions'
+
+    .. versionadded:: 0.1.0
+    """
+
+    segment: str | None = attrs.field(default=None, validator=_optional_segment)
+    at: datetime | None = attrs.field(default=None, validator=_aware)
+    actor: str | None = attrs.field(default=None, validator=_optional_id)

@@ -16,6 +16,7 @@ import attrs
 
 from crmkit.customers._consent import QuietHours
 from crmkit.kernel.events import DomainEvent
+from crmkit.kernel.money import Money
 
 __all__ = [
     "ConsentRecorded",
@@ -30,6 +31,8 @@ __all__ = [
     "CustomerRenamed",
     "CustomerTagged",
     "InteractionLogged",
+    "OrderRecorded",
+    "OrderRefunded",
 ]
 
 
@@ -244,3 +247,46 @@ class ContactPreferredChannelChanged(DomainEvent):
     customer_id: str
     old: str | None
     new: str | None
+
+
+@attrs.frozen(kw_only=True)
+class OrderRecorded(DomainEvent):
+    """A host reported a customer's order (recorded once per source and reference).
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> at = datetime(2026, 3, 2, tzinfo=timezone.utc)
+        >>> e = OrderRecorded(aggregate_id="ord_1", occurred_at=at, customer_id="cus_1",
+        ...     source="shop", external_ref="#1001", ordered_at=at, total=Money("900", "TWD"))
+        >>> e.event_type, e.total
+        ('customers.OrderRecorded', Money('900', 'TWD'))
+
+    .. versionadded:: 0.1.0
+    """
+
+    event_type = "customers.OrderRecorded"
+    customer_id: str
+    source: str
+    external_ref: str
+    ordered_at: datetime
+    total: Money
+    channel: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class OrderRefunded(DomainEvent):
+    """A host reported a refund of (part of) an order; ``net`` is what is left of its total.
+
+    Example:
+        >>> OrderRefunded.event_type
+        'customers.OrderRefunded'
+
+    .. versionadded:: 0.1.0
+    """
+
+    event_type = "customers.OrderRefunded"
+    customer_id: str
+    refund_ref: str
+    amount: Money
+    refunded_at: datetime
+    net: Money

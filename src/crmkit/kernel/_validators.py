@@ -141,3 +141,22 @@ def text_tuple(
         return tuple(seen)
 
     return convert
+
+
+def instance_tuple(cls: type, field: str) -> Callable[[object], tuple[Any, ...]]:
+    """Convert a list of ``cls`` instances to a tuple; anything else names the bad item."""
+
+    def convert(value: object) -> tuple[Any, ...]:
+        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+            raise ValidationError(
+                f"must be a list of {cls.__name__}, not {type(value).__name__}", path=field
+            )
+        items = tuple(value)
+        for i, item in enumerate(items):
+            if not isinstance(item, cls):
+                raise ValidationError(
+                    f"must be {cls.__name__}, not {type(item).__name__}", path=f"{field}[{i}]"
+                )
+        return items
+
+    return convert

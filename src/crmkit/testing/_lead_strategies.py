@@ -26,6 +26,8 @@ from crmkit.leads import (
     LeadStatus,
     SourceChannel,
 )
+from crmkit.leads.assignment import AssignmentRule, AssignmentRules, Strategy
+from crmkit.leads.qualification import BANT, Criterion, Framework, StageThresholds
 from crmkit.leads.scoring import (
     FREE_MAIL_DOMAINS,
     ActivityPenaltyRule,
@@ -41,7 +43,15 @@ from crmkit.leads.scoring import (
     ScoringModel,
 )
 
-__all__ = ["activities", "business_calendars", "leads", "scoring_models"]
+__all__ = [
+    "activities",
+    "business_calendars",
+    "lead_assignment_rules",
+    "leads",
+    "qualification_frameworks",
+    "scoring_models",
+    "stage_thresholds",
+]
 
 
 def _base() -> ModuleType:
@@ -354,3 +364,119 @@ def business_calendars(
     .. versionadded:: 0.1.0
     """
     return _calendars(tuple(zones))
+
+
+# ----- qualification and assignment ----------------------------------------------------------
+
+_CRITERIA = (
+    ("budget", "Budget"),
+    ("authority", "Authority"),
+    ("need", "Need"),
+    ("timeline", "Timeline"),
+    ("champion", "Champion"),
+    ("metrics", "Metrics"),
+    ("decision-process", "決策流程"),
+)
+_OWNERS = ("u_amy", "u_bob", "u_ivy", "u_lin", "u_chen")
+
+
+@st.composite
+def _frameworks(draw: st.DrawFn) -> Framework:
+    chosen = draw(st.lists(st.sampled_from(_CRITERIA), min_size=1, unique=True))
+    criteria = [
+        Criterion(
+            key,
+            label,
+            required=draw(st.booleans()),
+            description=draw(_optional(st.sampled_from(("Ask early.", "問清楚預算來源。")))),
+        )
+        for key, label in chosen
+    ]
+    return Framework(
+        draw(st.sampled_from(("bant", "meddic", "champ", "custom-1"))),
+        draw(st.sampled_from(("BANT", "MEDDIC", "CHAMP", "我們的資格審查"))),
+        criteria,
+    )
+
+
+def qualification_frameworks() -> st.SearchStrategy[Framework]:
+    """Valid qualification frameworks: one to seven criteria, required or not, unique keys.
+
+    Example:
+        >>> from hypothesis import given, settings
+        >>> @settings(max_examples=10, database=None)
+        ... @given(qualification_frameworks())
+        ... def test_keys_are_unique(framework):
+        ...     assert len(set(framework.keys)) == len(framework.criteria)
+        >>> test_keys_are_unique()
+
+    .. versionadded:: 0.1.0
+    """
+    return _frameworks()
+
+
+def stage_thresholds() -> st.SearchStrategy[StageThresholds]:
+    """Valid MQL/SQL thresholds: scores 0-100 (SQL's optional) over BANT or a drawn framework.
+
+    Example:
+        >>> from hypothesis import given, settings
+        >>> @settings(max_examples=10, database=None)
+        ... @given(stage_thresholds())
+        ... def test_mql_is_a_score(thresholds):
+        ...     assert 0 <= thresholds.mql_score <= 100
+        >>> test_mql_is_a_score()
+
+    .. versionadded:: 0.1.0
+    """
+    return st.builds(
+        StageThresholds,
+        mql_score=_points(0, 100),
+        sql_framework=st.just(BANT) | qualification_frameworks(),
+        sql_score=_optional(_points(0, 100)),
+    )
+
+
+@st.composite
+def _assignment_rules(draw: st.DrawFn, owners: tuple[str, ...]) -> AssignmentRules:
+    rules: list[AssignmentRule] = []
+    for n in range(draw(st.integers(0, 4))):
+        strategy = draw(st.sampled_from(Strategy))
+        team = draw(st.lists(st.sampled_from(owners), min_size=1, max_size=3, unique=True))
+        low = draw(_optional(st.integers(0, 500)))
+        high = draw(_optional(st.integers(low or 0, 5000)))
+        rules.append(
+            AssignmentRule(
+                name=f"rule {n + 1}",
+                strategy=strategy,
+                owners=team[:1] if strategy is Strategy.OWNER else team,
+                regions=draw(st.lists(st.sampled_from(_REGIONS), max_size=3, unique=True)),
+                industries=draw(st.lists(st.sampled_from(_INDUSTRIES), max_size=2, unique=True)),
+                source_channels=draw(st.lists(st.sampled_from(SourceChannel), max_size=2)),
+                min_company_size=low,
+                max_company_size=high,
+                max_open=draw(_optional(st.integers(1, 50))),
+            )
+        )
+    return AssignmentRules(fallback_owner=draw(st.sampled_from(owners)), rules=rules)
+
+
+def lead_assignment_rules(
+    owners: tuple[str, ...] = _OWNERS,
+) -> st.SearchStrategy[AssignmentRules]:
+    """Valid lead assignment rules over ``owners``: territories, round robin, least loaded.
+
+    Up to four rules with regions, industries, channels and company-size bounds (low never
+    above high), and a fallback owner.
+
+    Example:
+        >>> from hypothesis import given, settings
+        >>> @settings(max_examples=10, database=None)
+        ... @given(lead_assignment_rules())
+        ... def test_everyone_named_is_an_owner(rules):
+        ...     named = {o for rule in rules.rules for o in rule.owners} | {rules.fallback_owner}
+        ...     assert named <= {"u_amy", "u_bob", "u_ivy", "u_lin", "u_chen"}
+        >>> test_everyone_named_is_an_owner()
+
+    .. versionadded:: 0.1.0
+    """
+    return _assignment_rules(tuple(owners))

@@ -51,6 +51,12 @@ from crmkit.loyalty import (
     ExpiryPolicy,
     LoyaltyProgram,
     Membership,
+    PointsPaymentRules,
+    Referral,
+    ReferralPolicy,
+    Reward,
+    RewardCatalog,
+    RewardKind,
     ShortfallPolicy,
     Tier,
     TierBenefits,
@@ -63,6 +69,9 @@ __all__ = [
     "loyalty_programs",
     "loyalty_scenarios",
     "memberships",
+    "referral_policies",
+    "referrals",
+    "reward_catalogs",
     "tier_models",
 ]
 
@@ -319,7 +328,7 @@ def _play(
                 membership.adjust(
                     program, points, reference=f"a_{n}", reason="strategy", actor="u_1", now=now
                 )
-            elif kind == "activity":
+            elif kind == "activity" and any(a.kind == "review" for a in program.earn.activities):
                 membership.reward_activity(program, "review", reference=f"rev_{n}", now=now)
             else:
                 now = now + timedelta(minutes=minutes)
@@ -362,3 +371,117 @@ def loyalty_scenarios(currency: str = "TWD") -> st.SearchStrategy[LoyaltyScenari
     .. versionadded:: 0.1.0
     """
     return st.builds(_play, loyalty_programs(currency), _STEPS, _birthdays())
+
+
+# ----- rewards and referrals -----------------------------------------------------------------
+
+
+@st.composite
+def _rewards(draw: st.DrawFn, currency: str, n: int) -> Reward:
+    kind = draw(st.sampled_from(RewardKind))
+    voucher = kind is RewardKind.VOUCHER
+    return Reward(
+        id=f"rw_{n}",
+        name=draw(st.sampled_from(("NT$100 voucher", "Tea tumbler", "茶葉禮盒", "Free shipping"))),
+        kind=kind,
+        points=draw(st.integers(1, 100_000)),
+        voucher_value=Money(draw(st.integers(1, 5000)), currency) if voucher else None,
+        sku=None if voucher else draw(st.none() | st.sampled_from(("TUMBLER", "GIFT-BOX"))),
+        active=draw(st.booleans()),
+    )
+
+
+@st.composite
+def _reward_catalogs(draw: st.DrawFn, program_id: str, currency: str) -> RewardCatalog:
+    count = draw(st.integers(0, 5))
+    return RewardCatalog(
+        program_id=program_id,
+        rewards=[draw(_rewards(currency, n)) for n in range(count)],
+        payment=PointsPaymentRules(
+            min_points=draw(st.integers(1, 1000)),
+            max_share=draw(st.sampled_from(("1", "0.5", "0.3", "0.05"))),
+        ),
+    )
+
+
+def reward_catalogs(
+    program_id: str = "tea_club", currency: str = "TWD"
+) -> st.SearchStrategy[RewardCatalog]:
+    """Valid reward catalogs of ``program_id``: vouchers in ``currency`` and product rewards.
+
+    Up to five rewards (some inactive) with unique ids, and the rules for paying with points
+    (a minimum, a maximum share of the order).
+
+    Example:
+        >>> from hypothesis import given, settings
+        >>> @settings(max_examples=10, database=None)
+        ... @given(reward_catalogs())
+        ... def test_vouchers_have_a_value(catalog):
+        ...     for reward in catalog.rewards:
+        ...         assert (reward.voucher_value is not None) == (reward.kind.value == "voucher")
+        >>> test_vouchers_have_a_value()
+
+    .. versionadded:: 0.1.0
+    """
+    return _reward_catalogs(program_id, currency)
+
+
+def referral_policies() -> st.SearchStrategy[ReferralPolicy]:
+    """Valid referral policies: points for the referrer and the referee (either may be 0).
+
+    Example:
+        >>> from hypothesis import given, settings
+        >>> @settings(max_examples=10, database=None)
+        ... @given(referral_policies())
+        ... def test_points_are_not_negative(policy):
+        ...     assert policy.referrer_points >= 0 and policy.referee_points >= 0
+        >>> test_points_are_not_negative()
+
+    .. versionadded:: 0.1.0
+    """
+    return st.builds(
+        ReferralPolicy, referrer_points=st.integers(0, 5000), referee_points=st.integers(0, 5000)
+    )
+
+
+@st.composite
+def _referrals(draw: st.DrawFn, program: LoyaltyProgram | None) -> Referral:
+    program = program or draw(loyalty_programs())
+    now = START + timedelta(minutes=draw(st.integers(0, 60 * 24 * 365)))
+    referrer, referee = draw(
+        st.lists(st.sampled_from(("cus_1", "cus_2", "cus_3")), min_size=2, max_size=2, unique=True)
+    )
+    referral = Referral.register(
+        program_id=program.id,
+        code=f"REF-{draw(st.integers(1, 9999))}",
+        referrer_id=referrer,
+        referee_id=referee,
+        now=now,
+        referred_by={},
+    )
+    if draw(st.booleans()):
+        ordered = now + timedelta(days=draw(st.integers(0, 30)))
+        referral.record_first_order(program, f"o_{draw(st.integers(1, 999))}", ordered_at=ordered)
+        if draw(st.booleans()):
+            referral.first_order_refunded(referral.order_id or "", now=ordered)
+    referral.pull_events()
+    return referral
+
+
+def referrals(program: LoyaltyProgram | None = None) -> st.SearchStrategy[Referral]:
+    """Referrals of ``program`` (default: drawn), registered, with a first order, or voided.
+
+    Each is built through :meth:`Referral.register <crmkit.loyalty.Referral.register>` and its
+    own methods; the referrer and the referee are different customers.
+
+    Example:
+        >>> from hypothesis import given, settings
+        >>> @settings(max_examples=10, database=None)
+        ... @given(referrals())
+        ... def test_nobody_refers_themselves(referral):
+        ...     assert referral.referrer_id != referral.referee_id
+        >>> test_nobody_refers_themselves()
+
+    .. versionadded:: 0.1.0
+    """
+    return _referrals(program)

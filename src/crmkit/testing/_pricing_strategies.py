@@ -70,6 +70,7 @@ __all__ = [
     "catalogs",
     "coupons",
     "discount_rule_sets",
+    "manual_discounts",
     "price_books",
     "pricing_scenarios",
     "products",
@@ -574,3 +575,22 @@ def pricing_scenarios(currency: str | None = None) -> st.SearchStrategy[PricingS
     .. versionadded:: 0.1.0
     """
     return _scenarios(currency)
+
+
+def manual_discounts(currency: str = "TWD") -> st.SearchStrategy[ManualDiscount]:
+    """Valid manual discounts a rep types: a percent (0-100) or an amount in ``currency``.
+
+    Example:
+        >>> from hypothesis import given, settings
+        >>> @settings(max_examples=10, database=None)
+        ... @given(manual_discounts())
+        ... def test_one_of_percent_or_amount(discount):
+        ...     assert (discount.percent is None) != (discount.amount is None)
+        >>> test_one_of_percent_or_amount()
+
+    .. versionadded:: 0.1.0
+    """
+    amounts: st.SearchStrategy[Money] = _money(currency, 200_000)
+    return st.builds(ManualDiscount, percent=_percent()) | amounts.map(
+        lambda amount: ManualDiscount(amount=amount)
+    )

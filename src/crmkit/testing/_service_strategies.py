@@ -31,6 +31,13 @@ from hypothesis import strategies as st
 
 from crmkit.kernel.calendar import BusinessCalendar, Closure, Weekday, WorkingHours
 from crmkit.service import CaseStatus, Channel, Complaint, ComplaintPolicy, Impact, Urgency
+from crmkit.service.assignment import (
+    CaseAssignmentRules,
+    CategoryRoute,
+    Strategy,
+    Team,
+    TeamMember,
+)
 from crmkit.service.maintenance import (
     Equipment,
     MaintenanceContract,
@@ -42,11 +49,14 @@ from crmkit.service.sla import EscalationLevel, SlaPolicy, SlaPolicySet, SlaRule
 
 __all__ = [
     "SERVICE_ZONES",
+    "case_assignment_rules",
     "complaint_policies",
     "complaints",
+    "equipment",
     "maintenance_contracts",
     "service_calendars",
     "sla_policies",
+    "service_plans",
     "sla_policy_sets",
     "work_orders",
 ]
@@ -414,3 +424,108 @@ def work_orders(
     .. versionadded:: 0.1.0
     """
     return _work_orders(start)
+
+
+# ----- assignment, plans and equipment -------------------------------------------------------
+
+_AGENTS = ("u_amy", "u_bob", "u_ivy", "u_lin", "u_chen")
+_SKILLS = ("zh-tw", "en", "billing", "aircon", "espresso")
+
+
+@st.composite
+def _teams(draw: st.DrawFn, name: str) -> Team:
+    users = draw(st.lists(st.sampled_from(_AGENTS), min_size=1, max_size=4, unique=True))
+    return Team(
+        name=name,
+        members=[
+            TeamMember(user, skills=draw(st.lists(st.sampled_from(_SKILLS), max_size=2)))
+            for user in users
+        ],
+        strategy=draw(st.sampled_from(Strategy)),
+        lead=draw(st.none() | st.sampled_from(_AGENTS)),
+        manager=draw(st.none() | st.sampled_from(_AGENTS)),
+        max_open=draw(st.none() | st.integers(1, 50)),
+    )
+
+
+@st.composite
+def _case_assignment_rules(draw: st.DrawFn) -> CaseAssignmentRules:
+    names = draw(st.lists(st.sampled_from(("logistics", "billing", "客服一組")), unique=True))
+    teams = [draw(_teams(name)) for name in names]
+    routes = [
+        CategoryRoute(
+            name=f"route {n + 1}",
+            categories=draw(st.lists(st.sampled_from(_CATEGORIES), min_size=1, unique=True)),
+            team=draw(st.sampled_from(names)),
+            skills=draw(st.lists(st.sampled_from(_SKILLS), max_size=1)),
+        )
+        for n in range(draw(st.integers(0, 3) if names else st.just(0)))
+    ]
+    return CaseAssignmentRules(
+        fallback_owner=draw(st.sampled_from(_AGENTS)),
+        fallback_team=draw(st.none() | st.sampled_from(names)) if names else None,
+        teams=teams,
+        routes=routes,
+    )
+
+
+def case_assignment_rules() -> st.SearchStrategy[CaseAssignmentRules]:
+    """Valid complaint assignment rules: teams with skills, routes to them, a fallback owner.
+
+    Every route names a team that exists; team strategies are round robin, least loaded or
+    by skill; some teams cap open cases.
+
+    Example:
+        >>> from hypothesis import given, settings
+        >>> @settings(max_examples=10, database=None)
+        ... @given(case_assignment_rules())
+        ... def test_routes_reach_teams(rules):
+        ...     assert {r.team for r in rules.routes} <= {t.name for t in rules.teams}
+        >>> test_routes_reach_teams()
+
+    .. versionadded:: 0.1.0
+    """
+    return _case_assignment_rules()
+
+
+def service_plans() -> st.SearchStrategy[ServicePlan]:
+    """Valid maintenance service plans: RRULEs every 2 weeks to yearly, 31st-of-month included.
+
+    Example:
+        >>> from hypothesis import given, settings
+        >>> @settings(max_examples=10, database=None)
+        ... @given(service_plans())
+        ... def test_rules_are_rrules(plan):
+        ...     assert plan.rule.startswith("FREQ=")
+        >>> test_rules_are_rrules()
+
+    .. versionadded:: 0.1.0
+    """
+    return st.builds(
+        ServicePlan,
+        name=st.sampled_from(("half-yearly", "quarterly", "年度保養")),
+        rule=st.sampled_from(_PLAN_RULES),
+        move_to_working_day=st.booleans(),
+    )
+
+
+def equipment(*, installed_from: date = date(2020, 1, 1)) -> st.SearchStrategy[Equipment]:
+    """Valid equipment under contract: a serial, a model, a site, installed on or after a date.
+
+    Example:
+        >>> from hypothesis import given, settings
+        >>> @settings(max_examples=10, database=None)
+        ... @given(equipment())
+        ... def test_installed_in_range(unit):
+        ...     assert unit.installed_on.year >= 2020
+        >>> test_installed_in_range()
+
+    .. versionadded:: 0.1.0
+    """
+    return st.builds(
+        Equipment,
+        serial=st.sampled_from(("AC-0042", "AC-0043", "EM-3", "冷氣-1")),
+        model=st.sampled_from(("Daikin FTXM35", "Espresso EM-3", "日立 RAS-36")),
+        site=st.sampled_from(("Taipei office", "台北倉庫", "Kaohsiung shop")),
+        installed_on=st.integers(0, 3650).map(lambda n: installed_from + timedelta(days=n)),
+    )

@@ -79,8 +79,10 @@ from hypothesis import strategies as st  # noqa: E402  (after the hook: see abov
 
 __all__ = [
     "activities",
+    "approval_policies",
     "aware_datetimes",
     "business_calendars",
+    "case_assignment_rules",
     "catalogs",
     "complaint_policies",
     "complaints",
@@ -88,34 +90,51 @@ __all__ = [
     "contacts",
     "coupons",
     "currencies",
+    "customer_facts",
     "customers",
     "discount_rule_sets",
     "domain_events",
     "earn_orders",
     "emails",
+    "equipment",
     "ids",
     "interactions",
+    "lead_assignment_rules",
     "leads",
     "locales",
     "loyalty_programs",
     "loyalty_scenarios",
     "maintenance_contracts",
+    "manual_discounts",
     "memberships",
     "money",
     "names",
     "opportunities",
+    "order_lines",
+    "orders",
     "phones",
     "pipelines",
     "price_books",
     "products",
+    "qualification_frameworks",
     "queries",
     "quiet_hours",
+    "quote_lines",
     "quotes",
+    "referral_policies",
+    "referrals",
+    "reward_catalogs",
+    "rfm_models",
     "scoring_models",
+    "segment_rules",
+    "segmentation_rules",
     "service_calendars",
+    "service_plans",
     "sla_policies",
     "sla_policy_sets",
+    "stage_thresholds",
     "tags",
+    "tax_policies",
     "tier_models",
     "timezones",
     "work_orders",
@@ -850,33 +869,54 @@ def queries(fields: Sequence[str] | None = None) -> st.SearchStrategy[Query]:
 
 
 # The leads context's strategies live in their own module; they are part of this public one.
+from crmkit.testing._customer_strategies import (  # noqa: E402
+    customer_facts,
+    order_lines,
+    orders,
+    rfm_models,
+    segment_rules,
+    segmentation_rules,
+)
 from crmkit.testing._lead_strategies import (  # noqa: E402
     activities,
     business_calendars,
+    lead_assignment_rules,
     leads,
+    qualification_frameworks,
     scoring_models,
+    stage_thresholds,
 )
 from crmkit.testing._loyalty_strategies import (  # noqa: E402
     earn_orders,
     loyalty_programs,
     loyalty_scenarios,
     memberships,
+    referral_policies,
+    referrals,
+    reward_catalogs,
     tier_models,
 )
 from crmkit.testing._pipeline_strategies import opportunities, pipelines  # noqa: E402
 from crmkit.testing._pricing_strategies import (  # noqa: E402
+    approval_policies,
     catalogs,
     coupons,
     discount_rule_sets,
+    manual_discounts,
     price_books,
     products,
+    quote_lines,
     quotes,
+    tax_policies,
 )
 from crmkit.testing._service_strategies import (  # noqa: E402
+    case_assignment_rules,
     complaint_policies,
     complaints,
+    equipment,
     maintenance_contracts,
     service_calendars,
+    service_plans,
     sla_policies,
     sla_policy_sets,
     work_orders,
@@ -886,6 +926,8 @@ from crmkit.testing._service_strategies import (  # noqa: E402
 
 
 def _register_strategies() -> None:
+    from crmkit.customers import CustomerFacts, RfmModel, SegmentationRules, SegmentRule
+    from crmkit.customers import Order as PurchaseOrder
     from crmkit.kernel.calendar import BusinessCalendar
     from crmkit.leads import Lead
     from crmkit.leads.scoring import ScoringModel
@@ -895,8 +937,10 @@ def _register_strategies() -> None:
     from crmkit.service import Complaint, ComplaintPolicy
     from crmkit.service.maintenance import MaintenanceContract, WorkOrder
     from crmkit.service.sla import SlaPolicy, SlaPolicySet
+    from crmkit.testing import _dedup_strategies
 
     st.register_type_strategy(Money, money())
+    _dedup_strategies._register()
     st.register_type_strategy(Lead, leads())
     st.register_type_strategy(Pipeline, pipelines())
     st.register_type_strategy(Quote, quotes())
@@ -917,8 +961,61 @@ def _register_strategies() -> None:
     st.register_type_strategy(QuietHours, quiet_hours())
     st.register_type_strategy(ConsentRecord, consent_records())
     st.register_type_strategy(Interaction, interactions())
+    st.register_type_strategy(PurchaseOrder, orders())
+    st.register_type_strategy(SegmentRule, segment_rules())
+    st.register_type_strategy(SegmentationRules, segmentation_rules())
+    st.register_type_strategy(RfmModel, rfm_models())
+    st.register_type_strategy(CustomerFacts, customer_facts())
     st.register_type_strategy(DomainEvent, domain_events())
     for cls, strategy in _event_strategies(ids("cus")).items():
+        st.register_type_strategy(cls, strategy)
+    _register_rule_sets_and_values()
+
+
+def _register_rule_sets_and_values() -> None:
+    """Register the rule sets and values of leads, pricing, loyalty, service and the kernel."""
+    from crmkit.kernel.query import Query as QueryType
+    from crmkit.leads import Activity
+    from crmkit.leads.assignment import AssignmentRules
+    from crmkit.leads.qualification import Framework, StageThresholds
+    from crmkit.loyalty import EarnOrder, Referral, ReferralPolicy, RewardCatalog, TierModel
+    from crmkit.pricing import (
+        ApprovalPolicy,
+        Catalog,
+        DiscountRuleSet,
+        ManualDiscount,
+        PriceBook,
+        Product,
+        QuoteLine,
+        TaxPolicy,
+    )
+    from crmkit.service.assignment import CaseAssignmentRules
+    from crmkit.service.maintenance import Equipment, ServicePlan
+
+    found: dict[type, st.SearchStrategy[Any]] = {
+        QueryType: queries(),
+        Activity: activities(),
+        AssignmentRules: lead_assignment_rules(),
+        Framework: qualification_frameworks(),
+        StageThresholds: stage_thresholds(),
+        EarnOrder: earn_orders(),
+        Referral: referrals(),
+        ReferralPolicy: referral_policies(),
+        RewardCatalog: reward_catalogs(),
+        TierModel: tier_models(),
+        ApprovalPolicy: approval_policies(),
+        Catalog: catalogs(),
+        DiscountRuleSet: discount_rule_sets(),
+        ManualDiscount: manual_discounts(),
+        PriceBook: products().flatmap(price_books).map(lambda books: books[0]),
+        Product: products(1).map(lambda items: items[0]),
+        QuoteLine: quote_lines().map(lambda lines: lines[0]),
+        TaxPolicy: tax_policies(),
+        CaseAssignmentRules: case_assignment_rules(),
+        Equipment: equipment(),
+        ServicePlan: service_plans(),
+    }
+    for cls, strategy in found.items():
         st.register_type_strategy(cls, strategy)
 
 

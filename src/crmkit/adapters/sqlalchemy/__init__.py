@@ -72,6 +72,7 @@ Example:
 
 from __future__ import annotations
 
+from crmkit.adapters.sqlalchemy._analytics import SQLAlchemyAnalytics
 from crmkit.adapters.sqlalchemy._store import (
     SQLAlchemyOutbox,
     SQLAlchemyRepository,
@@ -90,6 +91,7 @@ __all__ = [
     "COLUMN_KINDS",
     "FieldKind",
     "SCHEMA_VERSION",
+    "SQLAlchemyAnalytics",
     "SQLAlchemyOutbox",
     "SQLAlchemyRepository",
     "SQLAlchemyStore",

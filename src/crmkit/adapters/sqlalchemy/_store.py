@@ -13,16 +13,21 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 
+from crmkit.access.audit import AuditEntry
 from crmkit.adapters._shared import (
     RECORD_TYPES,
     check_aggregate,
+    check_events,
     check_ids,
     check_new,
     check_record_types,
+    check_stored,
     duplicate,
     from_document,
     not_found,
     pick_repository,
+    stored_aggregate,
+    stored_document,
 )
 from crmkit.adapters.sqlalchemy._query import TableView
 from crmkit.adapters.sqlalchemy._tables import (
@@ -36,6 +41,8 @@ from crmkit.adapters.sqlalchemy._tables import (
     utc_text,
 )
 from crmkit.customers import Contact, Customer, Interaction
+from crmkit.customers import Order as PurchaseOrder
+from crmkit.customers.dedup import DuplicateReview, MergeRecord
 from crmkit.errors import (
     ConcurrencyError,
     CRMError,
@@ -52,13 +59,14 @@ from crmkit.leads import Lead
 from crmkit.loyalty import LoyaltyProgram, Membership, Referral
 from crmkit.notifications.delivery import Delivery
 from crmkit.pipeline import Opportunity, Pipeline
-from crmkit.ports import OutboxEntry, Repository
+from crmkit.ports import OutboxEntry, Repository, StoredRecord
 from crmkit.pricing import Coupon, DiscountRuleSet, PriceBook, Product, Quote
 from crmkit.serialization import default_converter, dumps, structure, to_json
 from crmkit.service import Complaint, StoredCalendar, StoredSlaPolicySet
 from crmkit.service.maintenance import MaintenanceContract, WorkOrder
 
 if TYPE_CHECKING:
+    from crmkit.adapters.sqlalchemy._analytics import SQLAlchemyAnalytics
     from crmkit.ports import Outbox, Store, UnitOfWork
 
 __all__ = [
@@ -467,6 +475,44 @@ class SQLAlchemyStore:
         """The committed events, in commit order, until marked delivered."""
         return self._outbox
 
+    def analytics(self) -> SQLAlchemyAnalytics:
+        """Analytics queries computed in SQL (:class:`crmkit.ports.AnalyticsQueries`)."""
+        from crmkit.adapters.sqlalchemy._analytics import SQLAlchemyAnalytics
+
+        return SQLAlchemyAnalytics(self)
+
+    def load_records(
+        self, records: Iterable[StoredRecord], events: Iterable[DomainEvent] = ()
+    ) -> None:
+        """Bulk-load records as they are, versions included, and events into the outbox.
+
+        For restores and imports: one transaction, all of it or nothing. An id stored already
+        (or twice in the batch) is a ``DuplicateError``. Each record's projected columns come
+        from its ``aggregate`` (built from the document when not given).
+
+        Example:
+            >>> import sqlalchemy
+            >>> from crmkit.ports import StoredRecord
+            >>> engine = sqlalchemy.create_engine("sqlite://")
+            >>> store = SQLAlchemyStore(engine)
+            >>> doc = {"id": "cus_1", "name": "Acme", "kind": "company",
+            ...        "created_at": "2026-01-05T00:00:00+00:00"}
+            >>> store.load_records([StoredRecord("customers", "cus_1", 7, 1, doc)])
+            >>> with store.unit_of_work() as uow:
+            ...     uow.customers.get("cus_1").version
+            7
+            >>> engine.dispose()
+        """
+        groups = check_stored(self._record_types, records)
+        pending = check_events(events)
+        with self.unit_of_work() as uow:
+            for rt, batch in groups:
+                uow._repositories[rt.name]._load_stored(batch)
+            conn = uow._write("write the outbox")
+            if pending:
+                uow._append(conn, pending)
+            uow.commit()
+
     @contextmanager
     def _transaction(self, what: str, *, write: bool = True) -> Iterator[sa.Connection]:
         try:
@@ -821,6 +867,16 @@ class SQLAlchemyRepository(Generic[A]):
                 rows = side_rows[field]
                 for value in distinct:
                     rows.append({"id": key, "value": value})
+        self._insert(main_rows, side_rows)
+        tracked = self._uow._tracked
+        for agg in batch:
+            agg.version = 1
+            tracked.setdefault(id(agg), agg)
+
+    def _insert(
+        self, main_rows: list[dict[str, Any]], side_rows: dict[str, list[dict[str, Any]]]
+    ) -> None:
+        """Insert prepared rows in one savepoint; ``DuplicateError`` names an id stored already."""
         what = f"insert into {self._kind}"
         conn = self._uow._write(what)
         with self._uow._guard(what):
@@ -831,14 +887,29 @@ class SQLAlchemyRepository(Generic[A]):
                         if rows:
                             conn.execute(sa.insert(self._view.sides[field]), rows)
             except sa_exc.IntegrityError:
-                taken = self._first_stored(conn, [agg.id for agg in batch])
+                taken = self._first_stored(conn, [row["id"] for row in main_rows])
                 if taken is not None:
                     raise duplicate(self._kind, taken) from None
                 raise
-        tracked = self._uow._tracked
-        for agg in batch:
-            agg.version = 1
-            tracked.setdefault(id(agg), agg)
+
+    def _load_stored(self, batch: Sequence[StoredRecord]) -> None:
+        """Insert stored records as they are (versions included), for a bulk load."""
+        rt = self._record_type
+        main_rows: list[dict[str, Any]] = []
+        side_rows: dict[str, list[dict[str, Any]]] = {f: [] for f in self._view.sides}
+        for record in batch:
+            row: dict[str, Any] = {
+                "id": record.id,
+                "version": record.version,
+                "schema_version": rt.schema_version,
+                "document": _checked_text(dumps(stored_document(rt, record))),
+            }
+            multi = self._values(stored_aggregate(rt, record), row)[1]
+            main_rows.append(row)
+            for field, distinct in multi.items():
+                side_rows[field].extend({"id": record.id, "value": v} for v in distinct)
+        if main_rows:
+            self._insert(main_rows, side_rows)
 
     def _first_stored(self, conn: sa.Connection, ids: Sequence[str]) -> str | None:
         """The first of ``ids`` (in chunks, in order) that is stored already, if any."""
@@ -1002,6 +1073,9 @@ class SQLAlchemyUnitOfWork:
     customers: Repository[Customer]
     contacts: Repository[Contact]
     interactions: Repository[Interaction]
+    duplicate_reviews: Repository[DuplicateReview]
+    customer_merges: Repository[MergeRecord]
+    orders: Repository[PurchaseOrder]
     deliveries: Repository[Delivery]
     leads: Repository[Lead]
     pipelines: Repository[Pipeline]
@@ -1019,6 +1093,7 @@ class SQLAlchemyUnitOfWork:
     loyalty_programs: Repository[LoyaltyProgram]
     memberships: Repository[Membership]
     referrals: Repository[Referral]
+    audit_entries: Repository[AuditEntry]
 
     def __init__(self, store: SQLAlchemyStore) -> None:
         self._store = store
@@ -1033,6 +1108,9 @@ class SQLAlchemyUnitOfWork:
         self.customers = self._repositories["customers"]
         self.contacts = self._repositories["contacts"]
         self.interactions = self._repositories["interactions"]
+        self.duplicate_reviews = self._repositories["duplicate_reviews"]
+        self.customer_merges = self._repositories["customer_merges"]
+        self.orders = self._repositories["orders"]
         self.deliveries = self._repositories["deliveries"]
         self.leads = self._repositories["leads"]
         self.pipelines = self._repositories["pipelines"]
@@ -1050,6 +1128,7 @@ class SQLAlchemyUnitOfWork:
         self.loyalty_programs = self._repositories["loyalty_programs"]
         self.memberships = self._repositories["memberships"]
         self.referrals = self._repositories["referrals"]
+        self.audit_entries = self._repositories["audit_entries"]
 
     def repository(self, record_type: RecordType[A]) -> SQLAlchemyRepository[A]:
         """Return the repository for ``record_type`` (for record types beyond crmkit's own).
@@ -1147,6 +1226,63 @@ class SQLAlchemyUnitOfWork:
                     for e in events
                 ],
             )
+
+    def outbox_entries(self) -> list[OutboxEntry]:
+        """Every outbox entry, delivered or not, oldest first (as this transaction sees it).
+
+        Example:
+            >>> import sqlalchemy
+            >>> engine = sqlalchemy.create_engine("sqlite://")
+            >>> with SQLAlchemyStore(engine).unit_of_work() as uow:
+            ...     uow.outbox_entries()
+            []
+            >>> engine.dispose()
+        """
+        outbox = self._store._outbox_table
+        conn = self._conn()
+        with self._guard("read the outbox"):
+            rows = conn.execute(
+                sa.select(outbox.c.position, outbox.c.payload).order_by(outbox.c.position)
+            ).all()
+        return [
+            OutboxEntry(
+                position=int(position),
+                event=structure(
+                    _load_document("outbox entry", str(position), str(payload)), DomainEvent
+                ),
+            )
+            for position, payload in rows
+        ]
+
+    def redact_outbox(self, scrub: Callable[[DomainEvent], DomainEvent | None]) -> list[int]:
+        """Rewrite outbox entries, delivered ones too, in this transaction (privacy requests).
+
+        ``scrub`` gets each entry's event and returns the event to keep instead, or ``None``
+        to keep it as it is. Returns the positions rewritten; ``commit()`` makes it durable.
+
+        Example:
+            >>> import sqlalchemy
+            >>> engine = sqlalchemy.create_engine("sqlite://")
+            >>> with SQLAlchemyStore(engine).unit_of_work() as uow:
+            ...     uow.redact_outbox(lambda event: None)
+            []
+            >>> engine.dispose()
+        """
+        outbox = self._store._outbox_table
+        changed: list[int] = []
+        for entry in self.outbox_entries():
+            event = scrub(entry.event)
+            if event is None or event == entry.event:
+                continue
+            conn = self._write("rewrite the outbox")
+            with self._guard("rewrite the outbox"):
+                conn.execute(
+                    sa.update(outbox)
+                    .where(outbox.c.position == entry.position)
+                    .values(payload=to_json(event))
+                )
+            changed.append(entry.position)
+        return changed
 
     def rollback(self) -> None:
         """Discard every change since the transaction began, and return the connection.

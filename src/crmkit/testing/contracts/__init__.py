@@ -26,7 +26,7 @@ Example:
 
     >>> from crmkit.testing.contracts import RepositoryContract
     >>> [name for name in __all__]
-    ['OutboxContract', 'RepositoryContract', 'UnitOfWorkContract']
+    ['AnalyticsQueriesContract', 'OutboxContract', 'RepositoryContract', 'UnitOfWorkContract']
 
 .. versionadded:: 0.1.0
 """
@@ -42,8 +42,14 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "install them with: pip install 'crmkit[test]'"
     ) from exc
 
+from crmkit.testing.contracts.analytics import AnalyticsQueriesContract
 from crmkit.testing.contracts.outbox import OutboxContract
 from crmkit.testing.contracts.repository import RepositoryContract
 from crmkit.testing.contracts.unit_of_work import UnitOfWorkContract
 
-__all__ = ["OutboxContract", "RepositoryContract", "UnitOfWorkContract"]
+__all__ = [
+    "AnalyticsQueriesContract",
+    "OutboxContract",
+    "RepositoryContract",
+    "UnitOfWorkContract",
+]

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from crmkit.customers import Contact, Customer, Interaction
+from crmkit.customers import Contact, Customer, Interaction, Order, OrderLine
 from crmkit.kernel.aggregate import Aggregate
 from crmkit.kernel.events import DomainEvent
 from crmkit.kernel.money import Money
@@ -96,6 +96,28 @@ def full_interaction(
         channel="in_person",
         links=["quo_1", "opp_7"],
     )
+
+
+def full_order(customer_id: str = "cus_full", external_ref: str = "#1001") -> Order:
+    """An order with lines, channel, region and two refunds (one of them refunding to zero)."""
+    order = Order.report(
+        customer_id=customer_id,
+        source="shop",
+        external_ref=external_ref,
+        ordered_at=START - timedelta(days=3),
+        total=Money("1250.50", "TWD"),
+        now=START,
+        lines=[
+            OrderLine(
+                sku="TEA-500", name="凍頂烏龍 500 g", quantity=2, amount=Money("1000", "TWD")
+            ),
+            OrderLine(name="Shipping", amount=Money("250.50", "TWD")),
+        ],
+        channel="web",
+        region="TW",
+    )
+    order.refund("r-1", Money("250.50", "TWD"), refunded_at=START, now=START, reason="late")
+    return order
 
 
 def full_delivery(id_key: str = "evt_full:sub:amy@example.com") -> Delivery:
@@ -198,6 +220,8 @@ def repository_for(uow: UnitOfWork, aggregate: Aggregate) -> Repository[Any]:
         return uow.contacts
     if isinstance(aggregate, Interaction):
         return uow.interactions
+    if isinstance(aggregate, Order):
+        return uow.orders
     if isinstance(aggregate, Delivery):
         return uow.deliveries
     if isinstance(aggregate, Lead):

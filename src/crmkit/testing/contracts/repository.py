@@ -46,6 +46,7 @@ from crmkit.testing.contracts._support import (
     full_interaction,
     full_lead,
     full_opportunity,
+    full_order,
     full_pipeline,
     interaction,
     new_clock,
@@ -536,6 +537,19 @@ class RepositoryContract:
         store_all(crm_store, [original])
         with crm_store.unit_of_work() as uow:
             assert uow.interactions.get(original.id) == original
+
+    def test_order_round_trip(self, crm_store: Store) -> None:
+        """An order (lines, refunds) reads back equal and is found by customer and refund state."""
+        order = full_order()
+        whole = full_order(external_ref="#1002")
+        whole.refund("r-all", whole.net, refunded_at=START, now=START)
+        store_all(crm_store, [order, whole])
+        with crm_store.unit_of_work() as uow:
+            assert uow.orders.get(order.id) == order
+            by_customer = uow.orders.query(Query.where(customer_id="cus_full").order("-id"))
+            refunded = uow.orders.query(Query.where(fully_refunded=True)).items
+        assert sorted(o.id for o in by_customer.items) == sorted([order.id, whole.id])
+        assert [o.id for o in refunded] == [whole.id]
 
     # ----- queries --------------------------------------------------------------------------
 
