@@ -37,6 +37,11 @@ from crmkit.analytics.currency import (
     StaticRates,
     convert_totals,
 )
+from crmkit.analytics.customers import (
+    ChurnLine,
+    ChurnReport,
+    churn_per_period,
+)
 from crmkit.analytics.forecast import (
     HistoryForecast,
     MethodError,
@@ -113,6 +118,8 @@ __all__ = [
     "AttributionLine",
     "CategoryCount",
     "CategoryCounts",
+    "ChurnLine",
+    "ChurnReport",
     "Converted",
     "CsatAverage",
     "DealSize",
@@ -152,6 +159,7 @@ __all__ = [
     "average_deal_size",
     "average_handling_time",
     "average_sales_cycle",
+    "churn_per_period",
     "complaints_by_category",
     "convert_totals",
     "csat_average",

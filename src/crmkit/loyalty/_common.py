@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 
 from crmkit.errors import RuleViolation, ValidationError
+from crmkit.kernel import _validators as v
 from crmkit.kernel.ids import check_id
 from crmkit.kernel.money import Money, _to_decimal, is_currency
 from crmkit.kernel.time import ensure_aware
@@ -132,23 +133,8 @@ def zone_field(_instance: object, attribute: object, value: Any) -> None:
         ) from None
 
 
-def tuple_of(cls: type, field: str) -> Callable[[object], tuple[Any, ...]]:
-    """Convert an iterable to a tuple whose items are all ``cls``."""
-
-    def convert(value: object) -> tuple[Any, ...]:
-        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
-            raise ValidationError(
-                f"must be a list of {cls.__name__}, not {type(value).__name__}", path=field
-            )
-        items = tuple(value)
-        for i, item in enumerate(items):
-            if not isinstance(item, cls):
-                raise ValidationError(
-                    f"must be {cls.__name__}, not {type(item).__name__}", path=f"{field}[{i}]"
-                )
-        return items
-
-    return convert
+#: Convert an iterable to a tuple whose items are all ``cls`` (the kernel's converter).
+tuple_of = v.instance_tuple
 
 
 def ids_tuple(field: str) -> Callable[[object], tuple[str, ...]]:
